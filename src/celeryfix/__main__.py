@@ -1,0 +1,3 @@
+from celeryfix.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The YAML side of celeryfix: compose files, their services and their commands."""

@@ -1,0 +1,114 @@
+"""Compose files as ruamel.yaml node graphs: every node knows where it is written.
+
+Only the composer runs (no constructor): nothing is built from the YAML, so unknown tags such as
+compose's `!reset` and `!override` are kept, and an alias is the very node its anchor marks —
+an anchored command is edited once, where it is written. Lookups honour merge keys (`<<: *a`,
+`<<: [*a, *b]`) and never expand aliases, so an alias bomb costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+RESET_TAG = "!reset"
+MAX_COMPOSE_BYTES = 4 * 1024 * 1024  # far above any real compose file; bounds parse time
+# Jinja, as cookiecutter and tutor templates use it; Go templates ({{ .Names }}) do not match.
+_TEMPLATE = re.compile(r"\{%|\{\{-?\s*[A-Za-z_]")
+
+
+class ComposeSyntaxError(Exception):
+    """The file is not YAML: (line, message)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+def looks_like_template(text: str) -> bool:
+    """Jinja markup: the file is a template, not YAML (skipped with a reason)."""
+    return bool(_TEMPLATE.search(text))
+
+
+def compose_documents(text: str) -> list[Node]:
+    """The root node of every document of `text` (empty documents left out)."""
+    if len(text) > MAX_COMPOSE_BYTES:
+        raise ComposeSyntaxError(1, f"file too large for a compose file ({len(text)} characters)")
+    try:
+        return [node for node in YAML(typ="rt").compose_all(text) if node is not None]
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ComposeSyntaxError(line, str(error.problem or error).strip()) from None
+    except YAMLError as error:
+        raise ComposeSyntaxError(1, str(error).strip().splitlines()[0]) from None
+    except RecursionError:
+        raise ComposeSyntaxError(1, "nesting too deep") from None
+
+
+def is_reset(node: Node | None) -> bool:
+    return node is not None and node.tag == RESET_TAG
+
+
+def scalar(node: Node | None) -> str | None:
+    """The value of a scalar node (None for anything else or a reset)."""
+    if isinstance(node, ScalarNode) and not is_reset(node):
+        return str(node.value)
+    return None
+
+
+def _merged_sources(mapping: MappingNode) -> list[MappingNode]:
+    sources: list[MappingNode] = []
+    for key, value in mapping.value:
+        if key.tag == MERGE_TAG or (isinstance(key, ScalarNode) and key.value == "<<"):
+            items = value.value if isinstance(value, SequenceNode) else [value]
+            sources.extend(item for item in items if isinstance(item, MappingNode))
+    return sources
+
+
+@dataclass(frozen=True)
+class Found:
+    """A value and the mapping it is written in (the service itself or a merged anchor)."""
+
+    value: Node
+    owner: MappingNode
+    merged: bool  # inherited through `<<`
+
+
+def lookup(mapping: Node | None, key: str, _depth: int = 0) -> Found | None:
+    """mapping[key] with merge keys: own keys first, then each merged mapping in order."""
+    if not isinstance(mapping, MappingNode) or _depth > 32:
+        return None
+    for item_key, value in mapping.value:
+        if isinstance(item_key, ScalarNode) and item_key.value == key and item_key.tag != MERGE_TAG:
+            return Found(value, mapping, _depth > 0)
+    for source in _merged_sources(mapping):
+        found = lookup(source, key, _depth + 1)
+        if found is not None:
+            return Found(found.value, found.owner, True)
+    return None
+
+
+def get(mapping: Node | None, key: str) -> Node | None:
+    """mapping[key] with merge keys, None when absent or `!reset`."""
+    found = lookup(mapping, key)
+    if found is None or is_reset(found.value):
+        return None
+    return found.value
+
+
+def items(mapping: Node | None) -> list[tuple[str, Node]]:
+    """The (key, value) pairs of a mapping written in it (not merged), scalar keys only."""
+    if not isinstance(mapping, MappingNode):
+        return []
+    return [
+        (str(key.value), value)
+        for key, value in mapping.value
+        if isinstance(key, ScalarNode) and key.tag != MERGE_TAG and key.value != "<<"
+    ]

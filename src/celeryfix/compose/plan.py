@@ -1,0 +1,318 @@
+"""Plan the CF101/CF102 edits of a repository's compose files.
+
+For each service of a compose file that mentions Celery: build the argv (`entrypoint` +
+`command`), find the worker and beat invocations, ask the privilege-drop policy what to add, and
+splice it in where the last token of the invocation is written. A command written once and used
+by several services (an anchor) is edited once, and only when every service agrees.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ruamel.yaml.nodes import Node
+
+from celeryfix.compose.argv import node_tokens
+from celeryfix.compose.document import (
+    ComposeSyntaxError,
+    compose_documents,
+    looks_like_template,
+    scalar,
+)
+from celeryfix.compose.services import ComposeService, non_root_user, services_of
+from celeryfix.config import Options
+from celeryfix.dockerfile import base_image, final_entrypoint, final_user
+from celeryfix.flag_edits import flag_edit
+from celeryfix.launch import Wrapped, find_invocations
+from celeryfix.models import Edit, Note, NoteKind
+from celeryfix.privilege_drop import (
+    FlagPlan,
+    LaunchContext,
+    LeaveAlone,
+    concerned_rules,
+    plan_flags,
+)
+from celeryfix.textfile import TextFile
+from celeryfix.tokens import ArgvToken
+
+_LONE_VARIABLE = re.compile(r"^\$(\{[^}]*\}|\w+)$")
+# Entrypoints of images whose `celery` subcommand is their own CLI, not Celery's.
+_WRAPPER_IMAGES = re.compile(
+    r"(^|/)(airflow|apache/airflow|nautobot|superset)([:/]|$)", re.IGNORECASE
+)
+_NOT_CELERY_ENTRYPOINTS = frozenset({"airflow", "nautobot-server", "superset", "flower"})
+
+
+class ComposeError(Exception):
+    """A compose file that matters cannot be read: path, line, message."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass
+class ComposePlan:
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    app_names: list[str] = field(default_factory=list)
+    settings_modules: list[str] = field(default_factory=list)
+    source_roots: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    service: ComposeService
+    rule: str
+    edit: Edit | None
+    reason: str | None
+    line: int
+    site: tuple[str, int]  # where the invocation's last token is written
+
+
+def _line_of(source: str, offset: int) -> int:
+    return source.count("\n", 0, offset) + 1
+
+
+class _Repository:
+    """The compose files of a repository, parsed once, with the Dockerfiles they build."""
+
+    def __init__(
+        self, files: Mapping[str, TextFile], read_text: Callable[[str], str | None]
+    ) -> None:
+        self.files = files
+        self.read_text = read_text
+        self.documents: dict[str, list[Node]] = {}
+        self._dockerfiles: dict[str, str | None] = {}
+
+    def parse(self, relpath: str) -> list[Node]:
+        if relpath not in self.documents:
+            try:
+                self.documents[relpath] = compose_documents(self.files[relpath].text)
+            except ComposeSyntaxError as error:
+                raise ComposeError(relpath, error.line, f"invalid YAML: {error.message}") from None
+        return self.documents[relpath]
+
+    def services(self, relpath: str) -> list[ComposeService]:
+        return [s for doc in self.parse(relpath) for s in services_of(relpath, doc)]
+
+    def dockerfile(self, service: ComposeService) -> str | None:
+        path = service.build_dockerfile()
+        if path is None:
+            return None
+        if path not in self._dockerfiles:
+            self._dockerfiles[path] = self.read_text(path)
+        return self._dockerfiles[path]
+
+    def siblings(self, service: ComposeService) -> list[ComposeService]:
+        """The same service in the other compose files of its folder (they may be combined)."""
+        return [
+            other
+            for relpath in self.files
+            if relpath != service.file
+            and posixpath.dirname(relpath) == service.folder
+            and relpath in self.documents
+            for other in self.services(relpath)
+            if other.name == service.name
+        ]
+
+
+def _runs_as_non_root(repo: _Repository, service: ComposeService) -> str | None:
+    """Who the service already runs as, when that is not root (with where it is said)."""
+    own = service.value("user")
+    if own is not None:
+        user = scalar(own)
+        return f"user: {user} in {service.file}" if non_root_user(user) else None
+    for other in repo.siblings(service):
+        if non_root_user(other.user):
+            return f"user: {other.user} in {other.file}"
+    dockerfile = repo.dockerfile(service)
+    if dockerfile is not None:
+        user = final_user(dockerfile)
+        if non_root_user(user):
+            return f"USER {user} in {service.build_dockerfile()}"
+    return None
+
+
+def _image(repo: _Repository, service: ComposeService) -> str | None:
+    dockerfile = repo.dockerfile(service)
+    if dockerfile is not None:
+        return base_image(dockerfile)
+    return service.image
+
+
+def _image_wrapper(repo: _Repository, service: ComposeService) -> str | None:
+    """The image's own CLI when its ENTRYPOINT makes `celery ...` a subcommand of it."""
+    if service.value("entrypoint") is not None:
+        return None
+    dockerfile = repo.dockerfile(service)
+    if dockerfile is not None:
+        entrypoint = final_entrypoint(dockerfile)
+        if entrypoint is not None:
+            words = re.findall(r"[\w./-]+", entrypoint.arguments)
+            program = posixpath.basename(words[0]) if words else ""
+            return program if program in _NOT_CELERY_ENTRYPOINTS else None
+    image = service.image or ""
+    match = _WRAPPER_IMAGES.search(image)
+    return match.group(2).rsplit("/", 1)[-1] if match else None
+
+
+def _service_tokens(file: TextFile, service: ComposeService) -> list[ArgvToken]:
+    return node_tokens(file.text, service.value("entrypoint")) + node_tokens(
+        file.text, service.value("command")
+    )
+
+
+def _plan_service(
+    repo: _Repository,
+    file: TextFile,
+    service: ComposeService,
+    options: Options,
+    fileless: bool,
+    plan: ComposePlan,
+) -> list[_Outcome]:
+    tokens = _service_tokens(file, service)
+    if not tokens:
+        return []
+    line = service.line
+    if len(tokens) == 1 and _LONE_VARIABLE.match(tokens[0].value.strip()):
+        plan.notes.append(
+            Note(
+                file.relpath,
+                line,
+                "CF101",
+                NoteKind.SKIP,
+                f"service `{service.name}`: the command is the variable {tokens[0].value}, whose value is unknown",
+            )
+        )
+        return []
+    wrapper = _image_wrapper(repo, service)
+    context = LaunchContext(_runs_as_non_root(repo, service), _image(repo, service), fileless)
+    outcomes = []
+    for found in find_invocations(tokens):
+        if isinstance(found, Wrapped):
+            plan.notes.append(
+                Note(
+                    file.relpath,
+                    line,
+                    "CF101",
+                    NoteKind.SKIP,
+                    f"service `{service.name}`: `{found.tool} celery ...` is {found.tool}'s own command, not Celery's; left alone",
+                )
+            )
+            continue
+        invocation = found.invocation
+        if invocation.app:
+            plan.app_names.append(invocation.app)
+        if wrapper and concerned_rules(invocation):
+            plan.notes.append(
+                Note(
+                    file.relpath,
+                    line,
+                    "CF101",
+                    NoteKind.SKIP,
+                    f"service `{service.name}`: the image's entrypoint is `{wrapper}`, so `celery ...` is {wrapper}'s own subcommand, not Celery's; left alone",
+                )
+            )
+            continue
+        decision = plan_flags(invocation, context, options)
+        last = found.last
+        offset = last.offset
+        site, token_line = (file.relpath, offset), _line_of(file.text, offset)
+        if isinstance(decision, LeaveAlone):
+            outcomes.append(
+                _Outcome(service, decision.rule, None, decision.reason, token_line, site)
+            )
+        elif isinstance(decision, FlagPlan):
+            edit = flag_edit(file.relpath, file.text, file.newline, last, decision)
+            reason = (
+                None
+                if edit
+                else "the command is written in a form celeryfix cannot edit byte-exactly"
+            )
+            outcomes.append(_Outcome(service, decision.rules[0], edit, reason, token_line, site))
+    return outcomes
+
+
+def _hints(service: ComposeService, plan: ComposePlan) -> None:
+    module = service.environment().get("DJANGO_SETTINGS_MODULE")
+    if module and "$" not in module:
+        plan.settings_modules.append(module.strip().strip("\"'"))
+    context = service.build_context()
+    if context is not None:
+        plan.source_roots.append(context)
+
+
+def plan_compose(
+    files: Mapping[str, TextFile],
+    read_text: Callable[[str], str | None],
+    options: Options,
+    fileless_scheduler: bool = False,
+) -> ComposePlan:
+    """Edits and notes for every compose file of a repository (`files`: relpath -> file)."""
+    plan = ComposePlan()
+    repo = _Repository(files, read_text)
+    mentions = {relpath for relpath, file in files.items() if "celery" in file.text.lower()}
+    templates = {relpath for relpath in mentions if looks_like_template(files[relpath].text)}
+    for relpath in sorted(templates):
+        plan.notes.append(
+            Note(
+                relpath,
+                1,
+                "CF101",
+                NoteKind.SKIP,
+                "a template (Jinja markup), not YAML: left alone",
+            )
+        )
+    folders = {posixpath.dirname(relpath) for relpath in mentions - templates}
+    for relpath in sorted(files):
+        if posixpath.dirname(relpath) in folders and relpath not in templates:
+            repo.parse(relpath)
+    outcomes: list[_Outcome] = []
+    for relpath in sorted(mentions - templates):
+        for service in repo.services(relpath):
+            outcomes.extend(
+                _plan_service(repo, files[relpath], service, options, fileless_scheduler, plan)
+            )
+            _hints(service, plan)
+    _settle(outcomes, plan)
+    return plan
+
+
+def _settle(outcomes: list[_Outcome], plan: ComposePlan) -> None:
+    """Edits that every service sharing the written command agrees on; notes for the rest."""
+    by_site: dict[tuple[str, int], list[_Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_site[outcome.site].append(outcome)
+    for (path, _), group in sorted(by_site.items()):
+        edits = {o.edit for o in group}
+        if len(edits) > 1:
+            names = ", ".join(sorted({o.service.name for o in group}))
+            plan.notes.append(
+                Note(
+                    path,
+                    group[0].line,
+                    group[0].rule,
+                    NoteKind.SKIP,
+                    f"the command is written once and shared by services ({names}) that need different changes: left alone",
+                )
+            )
+            continue
+        edit = group[0].edit
+        if edit is not None:
+            plan.edits.append(edit)
+            continue
+        for outcome in group:
+            plan.notes.append(
+                Note(
+                    path,
+                    outcome.line,
+                    outcome.rule,
+                    NoteKind.SKIP,
+                    f"service `{outcome.service.name}`: {outcome.reason}",
+                )
+            )

@@ -1,0 +1,149 @@
+"""Check a planned file before it is written, as black checks the AST of what it formats.
+
+The new text is parsed again and must differ from the old one only as intended:
+- YAML: the composed documents are equal, node for node (values, tags, styles, anchors), except
+  edited command/entrypoint nodes, which gain only the added options;
+- Python: the module's AST equals the old one plus the inserted top-level assignments.
+A mismatch is an internal error: nothing of the repository is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from celeryfix.compose.document import ComposeSyntaxError, compose_documents
+from celeryfix.models import Edit
+
+_OPTION = re.compile(r"--[a-z][a-z-]*=[^\s'\",\]]+")
+
+
+class VerificationError(Exception):
+    """The planned text is not the old text plus the intended change."""
+
+
+def added_options(edits: Iterable[Edit]) -> set[str]:
+    """The options that compose edits insert (`--uid=nobody`, ...)."""
+    return {option for edit in edits for option in _OPTION.findall(edit.text)}
+
+
+def _text(node: ScalarNode) -> str:
+    return str(node.value).replace("\a", "")
+
+
+def _strip(value: str, options: set[str]) -> str:
+    for option in sorted(options, key=len, reverse=True):
+        value = value.replace(" " + option, "")
+    return value
+
+
+def _same_node(old: Node, new: Node, options: set[str], seen: set[tuple[int, int]]) -> bool:
+    if (id(old), id(new)) in seen:
+        return True
+    seen.add((id(old), id(new)))
+    if type(old) is not type(new) or old.tag != new.tag or old.anchor != new.anchor:
+        return False
+    if isinstance(old, ScalarNode):
+        assert isinstance(new, ScalarNode)
+        if old.style != new.style:
+            return False
+        return _text(old) == _text(new) or (_strip(_text(new), options) == _text(old) != _text(new))
+    if isinstance(old, SequenceNode):
+        kept = [
+            item
+            for item in new.value
+            if not (isinstance(item, ScalarNode) and _text(item) in options)
+        ]
+        return len(kept) == len(old.value) and all(
+            _same_node(a, b, options, seen) for a, b in zip(old.value, kept, strict=True)
+        )
+    if isinstance(old, MappingNode):
+        return len(old.value) == len(new.value) and all(
+            _same_node(k1, k2, options, seen) and _same_node(v1, v2, options, seen)
+            for (k1, v1), (k2, v2) in zip(old.value, new.value, strict=True)
+        )
+    return False
+
+
+def verify_yaml(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
+    """The new YAML composes to the old documents plus the added options only."""
+    options = added_options(edits)
+    try:
+        old_docs, new_docs = compose_documents(old), compose_documents(new)
+    except ComposeSyntaxError as error:
+        raise VerificationError(
+            f"{path}: the fixed file would not be valid YAML ({error})"
+        ) from None
+    seen: set[tuple[int, int]] = set()
+    if len(old_docs) != len(new_docs) or not all(
+        _same_node(a, b, options, seen) for a, b in zip(old_docs, new_docs, strict=True)
+    ):
+        raise VerificationError(
+            f"{path}: the fixed YAML differs from the original in more than the added options"
+        )
+
+
+_ASSIGNED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
+
+
+def inserted_names(edits: Iterable[Edit]) -> set[str]:
+    """The names that settings edits assign (statements or keyword arguments)."""
+    return {name for edit in edits for name in _ASSIGNED.findall(edit.text)}
+
+
+class _StripNames(ast.NodeTransformer):
+    """Remove assignments and keyword arguments of the given names, wherever they stand."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def _assigns_only_names(self, node: ast.AST) -> bool:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        return bool(targets) and all(
+            isinstance(t, ast.Name) and t.id in self.names for t in targets
+        )
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                kept = [
+                    item
+                    for item in value
+                    if not self._assigns_only_names(item)
+                    and not (isinstance(item, ast.keyword) and item.arg in self.names)
+                ]
+                setattr(node, field, [self.visit(i) if isinstance(i, ast.AST) else i for i in kept])
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+        return node
+
+
+def _stripped(source: str, names: set[str]) -> str:
+    tree = _StripNames(names).visit(ast.parse(source))
+    return ast.dump(tree)
+
+
+def verify_python(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
+    """The new module's AST is the old one plus assignments to the inserted names only."""
+    names = inserted_names(edits)
+    try:
+        new_dump = _stripped(new, names)
+    except SyntaxError as error:
+        raise VerificationError(
+            f"{path}: the fixed file would not be valid Python ({error.msg})"
+        ) from None
+    try:
+        old_dump = _stripped(old, names)
+    except SyntaxError:
+        return  # the planner read it with its own parser; nothing to compare against
+    if new_dump != old_dump:
+        raise VerificationError(
+            f"{path}: the fixed module differs from the original in more than the inserted settings"
+        )

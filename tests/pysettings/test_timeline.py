@@ -1,0 +1,93 @@
+"""Replaying settings modules: final names, where they come from, and planned insertions."""
+
+from __future__ import annotations
+
+from celeryfix.pysettings.modules import ModuleResolver
+from celeryfix.pysettings.sources import SourceIndex
+from celeryfix.pysettings.timeline import Insertion, Timeline, Value
+
+
+def timeline(files: dict[str, str]) -> Timeline:
+    return Timeline(SourceIndex(files), ModuleResolver(files, [""]))
+
+
+def test_star_imports_copy_public_final_names_in_order() -> None:
+    files = {
+        "s/base.py": "A = 1\n_PRIVATE = 2\nB = 'x'\nB = 'y'\n",
+        "s/local.py": "A = 0\nfrom .base import *\nC = A\n",
+    }
+    view = timeline(files).run("s/local.py")
+    assert set(view.namespace) == {"A", "B", "C"}
+    assert view.namespace["A"].value == Value(literal="1")
+    assert view.namespace["A"].path == "s/base.py"
+    assert view.namespace["B"].value == Value(literal="'y'")
+    assert view.files == {"s/local.py": 0, "s/base.py": 1}
+
+
+def test_conditional_bindings() -> None:
+    files = {
+        "s.py": (
+            "if DEBUG:\n    ONLY_IF = 1\n"
+            "BOTH = True\nif DEBUG:\n    BOTH = False\n"
+            "try:\n    IN_TRY = 1\nexcept ImportError:\n    IN_EXCEPT = 1\n"
+        )
+    }
+    ns = timeline(files).run("s.py").namespace
+    assert not ns["ONLY_IF"].certain
+    assert ns["BOTH"].certain and ns["BOTH"].value.literal is None  # one of two values
+    assert ns["IN_TRY"].certain and not ns["IN_EXCEPT"].certain
+
+
+def test_functions_and_classes_do_not_bind_their_inner_names() -> None:
+    files = {"s.py": "def f():\n    INNER = 1\nclass K:\n    ATTR = 2\nd = {'KEY': 1}\n"}
+    assert set(timeline(files).run("s.py").namespace) == {"f", "K", "d"}
+
+
+def test_unknown_star_imports() -> None:
+    files = {
+        "s/settings.py": (
+            "from thirdparty.settings import *\n"
+            "try:\n    from .local_settings import *\nexcept ImportError:\n    pass\n"
+        ),
+        "s/__init__.py": "",
+    }
+    view = timeline(files).run("s/settings.py")
+    assert [(u.module, u.third_party, u.line) for u in view.unknown_imports] == [
+        ("thirdparty.settings", True, 1),
+        (".local_settings", False, 3),
+    ]
+
+
+def test_split_settings_include_runs_in_the_same_namespace() -> None:
+    files = {
+        "s/__init__.py": (
+            "from split_settings.tools import include, optional\n"
+            "A = 1\n"
+            "include('components/*.py', optional('missing.py'))\n"
+        ),
+        "s/components/a.py": "B = A + 1\n",
+        "s/components/b.py": "include('../extra.py')\nC = 3\n",
+        "s/extra.py": "D = 4\n",
+    }
+    view = timeline(files).run("s/__init__.py")
+    assert {"A", "B", "C"} <= set(view.namespace)
+    assert "s/components/a.py" in view.files
+
+
+def test_insertions_are_replayed_and_references_checked() -> None:
+    files = {
+        "s/base.py": "RETRY = env('X')\n",
+        "s/local.py": "from .base import *\nRETRY = False\n",
+    }
+    t = timeline(files)
+    by_name = Insertion("s/base.py", len(files["s/base.py"]), "ON_STARTUP", "RETRY")
+    view = t.run("s/local.py", [by_name])
+    assert view.namespace["ON_STARTUP"].value == Value(origin=("s/base.py", 8))
+    assert view.namespace["RETRY"].value == Value(literal="False")
+    unbound = Insertion("s/base.py", 0, "ON_STARTUP", "RETRY")  # before RETRY exists
+    assert t.run("s/local.py", [unbound]).broken_insertions == [unbound]
+
+
+def test_circular_star_imports_end() -> None:
+    files = {"a.py": "from b import *\nA = 1\n", "b.py": "from a import *\nB = 1\n"}
+    assert set(timeline(files).run("a.py").namespace) == {"A", "B"}
