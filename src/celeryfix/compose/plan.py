@@ -27,6 +27,7 @@ from celeryfix.compose.services import ComposeService, non_root_user, services_o
 from celeryfix.config import Options
 from celeryfix.dockerfile import base_image, final_entrypoint, final_user
 from celeryfix.flag_edits import flag_edit
+from celeryfix.invocations import is_unknown_variable
 from celeryfix.launch import Wrapped, find_invocations
 from celeryfix.models import Edit, Note, NoteKind
 from celeryfix.privilege_drop import (
@@ -39,7 +40,6 @@ from celeryfix.privilege_drop import (
 from celeryfix.textfile import TextFile
 from celeryfix.tokens import ArgvToken
 
-_LONE_VARIABLE = re.compile(r"^\$(\{[^}]*\}|\w+)$")
 # Entrypoints of images whose `celery` subcommand is their own CLI, not Celery's.
 _WRAPPER_IMAGES = re.compile(
     r"(^|/)(airflow|apache/airflow|nautobot|superset)([:/]|$)", re.IGNORECASE
@@ -55,8 +55,24 @@ class ComposeError(Exception):
         self.path, self.line, self.message = path, line, message
 
 
+@dataclass(frozen=True)
+class ServiceLaunch:
+    """What a compose service runs and as whom: for the planners of the files it runs
+    (a start script named by `command:`, the Dockerfile that builds its image)."""
+
+    file: str
+    name: str
+    line: int
+    argv: tuple[str, ...]  # entrypoint + command, as compose splits them
+    context: LaunchContext  # non-root user, base image, fileless scheduler
+    dockerfile: str | None  # repository-relative Dockerfile that builds the image
+    build_context: str | None  # repository-relative build context folder
+    working_dir: str | None
+
+
 @dataclass
 class ComposePlan:
+    services: list[ServiceLaunch] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     app_names: list[str] = field(default_factory=list)
@@ -179,7 +195,20 @@ def _plan_service(
     if not tokens:
         return []
     line = service.line
-    if len(tokens) == 1 and _LONE_VARIABLE.match(tokens[0].value.strip()):
+    context = LaunchContext(_runs_as_non_root(repo, service), _image(repo, service), fileless)
+    plan.services.append(
+        ServiceLaunch(
+            file.relpath,
+            service.name,
+            line,
+            tuple(token.value for token in tokens),
+            context,
+            service.build_dockerfile(),
+            service.build_context(),
+            scalar(service.value("working_dir")),
+        )
+    )
+    if is_unknown_variable([token.value for token in tokens]):
         plan.notes.append(
             Note(
                 file.relpath,
@@ -191,7 +220,6 @@ def _plan_service(
         )
         return []
     wrapper = _image_wrapper(repo, service)
-    context = LaunchContext(_runs_as_non_root(repo, service), _image(repo, service), fileless)
     outcomes = []
     for found in find_invocations(tokens):
         if isinstance(found, Wrapped):
