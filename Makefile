@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PY_TREES := src tests $(wildcard bench fuzz)
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint format bench fuzz system clean
@@ -26,13 +27,13 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not e2e" -x
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(PY_TREES)
+	$(BIN)/ruff format --check $(PY_TREES)
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix $(PY_TREES)
+	$(BIN)/ruff format $(PY_TREES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -207,6 +207,23 @@ EXAMPLES = [
         id="double-escapes-properties",
     ),
     pytest.param(
+        "services:\n  worker:\n    command:\n      - sh\n      - -c\n      - |\n"
+        "        python manage.py migrate &&\n        celery -A proj worker -l info\n",
+        "worker",
+        "services:\n  worker:\n    command:\n      - sh\n      - -c\n      - |\n"
+        "        python manage.py migrate &&\n"
+        "        celery -A proj worker --uid=nobody --gid=nogroup -l info\n",
+        id="list-literal-script",
+    ),
+    pytest.param(
+        'services:\n  beat:\n    command: ["sh", "-c", "celery -A proj beat -l info \\\n'
+        '      --schedule=/tmp/s"]\n',
+        "beat",
+        'services:\n  beat:\n    command: ["sh", "-c", "celery -A proj beat --uid=nobody'
+        ' --gid=nogroup -l info \\\n      --schedule=/tmp/s"]\n',
+        id="flow-double-escaped-break",
+    ),
+    pytest.param(
         "services:\n  worker:\n    command: ['celery', \"worker\", -l, info]\n",
         "worker",
         "services:\n  worker:\n    command: ['celery', \"worker --uid=nobody --gid=nogroup\", -l,"
