@@ -208,49 +208,35 @@ def _plan_service(
             scalar(service.value("working_dir")),
         )
     )
-    if is_unknown_variable([token.value for token in tokens]):
+
+    def skip(message: str) -> None:
         plan.notes.append(
-            Note(
-                file.relpath,
-                line,
-                "CF101",
-                NoteKind.SKIP,
-                f"service `{service.name}`: the command is the variable {tokens[0].value}, whose value is unknown",
-            )
+            Note(file.relpath, line, "CF101", NoteKind.SKIP, f"service `{service.name}`: {message}")
         )
+
+    if is_unknown_variable([token.value for token in tokens]):
+        skip(f"the command is the variable {tokens[0].value}, whose value is unknown")
         return []
     wrapper = _image_wrapper(repo, service)
     outcomes = []
     for found in find_invocations(tokens):
         if isinstance(found, Wrapped):
-            plan.notes.append(
-                Note(
-                    file.relpath,
-                    line,
-                    "CF101",
-                    NoteKind.SKIP,
-                    f"service `{service.name}`: `{found.tool} celery ...` is {found.tool}'s own command, not Celery's; left alone",
-                )
+            skip(
+                f"`{found.tool} celery ...` is {found.tool}'s own command, not Celery's; left alone"
             )
             continue
         invocation = found.invocation
         if invocation.app:
             plan.app_names.append(invocation.app)
         if wrapper and concerned_rules(invocation):
-            plan.notes.append(
-                Note(
-                    file.relpath,
-                    line,
-                    "CF101",
-                    NoteKind.SKIP,
-                    f"service `{service.name}`: the image's entrypoint is `{wrapper}`, so `celery ...` is {wrapper}'s own subcommand, not Celery's; left alone",
-                )
+            skip(
+                f"the image's entrypoint is `{wrapper}`, so `celery ...` is {wrapper}'s own"
+                " subcommand, not Celery's; left alone"
             )
             continue
         decision = plan_flags(invocation, context, options)
         last = found.last
-        offset = last.offset
-        site, token_line = (file.relpath, offset), _line_of(file.text, offset)
+        site, token_line = (file.relpath, last.offset), _line_of(file.text, last.offset)
         if isinstance(decision, LeaveAlone):
             outcomes.append(
                 _Outcome(service, decision.rule, None, decision.reason, token_line, site)
