@@ -181,6 +181,34 @@ def rules(
         print(unified_diff(example.path, example.before, example.after), end="")
 
 
+@app.command()
+def explain(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="A log file, or - for stdin (the default).")
+    ] = "-",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")] = False,
+    color: Annotated[
+        Color,
+        typer.Option(
+            "--color", help="Colour the report: auto, always, never (NO_COLOR is honoured)."
+        ),
+    ] = Color.AUTO,
+) -> None:
+    """Explain the known Celery/Django warnings and startup errors in a log; exit 1 if any."""
+    from celeryfix.explain import LogUnreadable, find_known, json_report, read_log, text_report
+
+    try:
+        text = read_log(file)
+    except LogUnreadable as error:
+        print(f"celeryfix: error: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_ERROR) from None
+    findings = find_known(text)
+    print(
+        json_report(findings, file) if as_json else text_report(findings, _use_color(color)), end=""
+    )
+    raise typer.Exit(1 if findings else 0)
+
+
 def main() -> None:
     """Entry point: one line on stderr and exit 2 for usage errors, no traceback."""
     try:

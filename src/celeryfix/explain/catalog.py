@@ -72,7 +72,7 @@ CATALOG: tuple[Known, ...] = (
             "but it runs as root too."
         ),
         fix=Fix(
-            ("CF101", "CF102"),
+            ("CF101",),
             f"`{_DROP_ROOT}` adds --uid=nobody --gid=nogroup to the worker command in the compose "
             "file (CF101) and to beat's (CF102); Celery then drops root right after start-up.",
         ),

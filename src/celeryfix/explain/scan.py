@@ -26,6 +26,15 @@ _REPLICA = re.compile(r"[-_]\d+$")
 # The line a multi-line message hangs from: `path.py:123: SomeWarning: ` (the warnings module)
 # or `package.SomeError: ` (a traceback) with the message on the lines below.
 _HEADER = re.compile(r"(?::\d+: \w*Warning|^[\w.]*(?:Error|Exception|ImproperlyConfigured)):\s*$")
+# Any head of the catalog, groups unnamed: most lines match none, and one search says so.
+_ANY_HEAD = re.compile(
+    "|".join(
+        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", head.pattern) + ")"
+        for known in CATALOG
+        for head in known.heads
+    ),
+    re.MULTILINE,
+)
 TAIL_LINES = 8  # how far below its first line a message may end
 BEFORE_LINES = 8  # how far above a traceback's last line its frames are read
 _BLANKS_TO_HEADER = 2
@@ -77,7 +86,9 @@ def find_known(text: str) -> list[Finding]:
     """The known findings of a log, one per id, subject and service, in order of appearance."""
     first: dict[tuple[str, str | None, str | None], Finding] = {}
     for stream in _streams(log_lines(text)):
-        for index in range(len(stream)):
+        for index, line in enumerate(stream):
+            if not _ANY_HEAD.search(line.text):
+                continue
             for known in CATALOG:
                 finding = _match(known, stream, index)
                 if finding is None:
@@ -112,13 +123,21 @@ def _match(known: Known, stream: Sequence[LogLine], index: int) -> Finding | Non
         if tail is None:
             return None
         groups.update(tail.groupdict())
-    if known.before is not None:
-        above = stream[max(0, index - BEFORE_LINES) : index]
-        if not any(known.before.search(other.text) for other in above):
-            return None
+    if known.before is not None and not _above(known.before, stream, index):
+        return None
     start = _first_line(stream, index) if not line.text[: head.start()].strip() else index
     service = _REPLICA.sub("", line.stream) if line.stream else None
     return Finding(known, service, tuple(stream[start : index + 1]), explain(known, groups))
+
+
+def _above(pattern: re.Pattern[str], stream: Sequence[LogLine], index: int) -> bool:
+    """`pattern` is on one of the lines just above, within the same traceback."""
+    for other in reversed(stream[max(0, index - BEFORE_LINES) : index]):
+        if pattern.search(other.text):
+            return True
+        if other.text.startswith("Traceback (most recent call last)"):
+            return False
+    return False
 
 
 def _first_line(stream: Sequence[LogLine], index: int) -> int:
