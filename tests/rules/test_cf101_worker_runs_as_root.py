@@ -404,3 +404,24 @@ def test_invalid_yaml_is_an_error(tmp_path: Path) -> None:
     assert (
         result.error is not None and "docker-compose.yml:" in result.error and result.changes == []
     )
+
+
+def test_broken_sibling_compose_file_is_a_note_not_an_error(tmp_path: Path) -> None:
+    base = "services:\n  w:\n    image: app\n    command: celery -A p worker\n"
+    result = check_transformed(
+        tmp_path,
+        {"docker-compose.yml": base, "docker-compose.override.yml": "services:\n  w: [broken\n"},
+        {"docker-compose.yml": base.replace("worker", f"worker {F}")},
+    )
+    assert "docker-compose.override.yml" in {n.path for n in result.notes}
+
+
+def test_template_sibling_is_ignored(tmp_path: Path) -> None:
+    base = "services:\n  w:\n    image: app\n    command: celery -A p worker\n"
+    template = "services:\n  w:\n    image: {{ cookiecutter.slug }}\n"
+    result = check_transformed(
+        tmp_path,
+        {"docker-compose.yml": base, "compose.tmpl.yml": template},
+        {"docker-compose.yml": base.replace("worker", f"worker {F}")},
+    )
+    assert not result.notes

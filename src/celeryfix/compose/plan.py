@@ -284,8 +284,11 @@ def plan_compose(
         )
     folders = {posixpath.dirname(relpath) for relpath in mentions - templates}
     for relpath in sorted(files):
-        if posixpath.dirname(relpath) in folders and relpath not in templates:
-            repo.parse(relpath)
+        if relpath in mentions:
+            if relpath not in templates:
+                repo.parse(relpath)  # a compose file that runs Celery must be valid YAML
+        elif posixpath.dirname(relpath) in folders and not looks_like_template(files[relpath].text):
+            _parse_sibling(repo, relpath, plan)
     outcomes: list[_Outcome] = []
     for relpath in sorted(mentions - templates):
         for service in repo.services(relpath):
@@ -295,6 +298,22 @@ def plan_compose(
             _hints(service, plan)
     _settle(outcomes, plan)
     return plan
+
+
+def _parse_sibling(repo: _Repository, relpath: str, plan: ComposePlan) -> None:
+    """A compose file beside one that runs Celery, read only for its `user:` settings."""
+    try:
+        repo.parse(relpath)
+    except ComposeError as error:
+        plan.notes.append(
+            Note(
+                relpath,
+                error.line,
+                "CF101",
+                NoteKind.SKIP,
+                f"not read ({error.message}): a `user:` it sets is not taken into account",
+            )
+        )
 
 
 def _settle(outcomes: list[_Outcome], plan: ComposePlan) -> None:
