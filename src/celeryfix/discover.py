@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,12 @@ SKIPPED_FOLDERS = frozenset(
 )
 _COMPOSE = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$", re.IGNORECASE)
 _DOCKERFILE = re.compile(r"^(Dockerfile([.-][\w.-]+)?|[\w.-]+\.[Dd]ockerfile)$")
+# `#!/bin/sh`, `#!/usr/bin/env bash`, `#!/bin/bash -e`, s6-overlay's `#!/command/with-contenv sh`.
+_SHELL_SHEBANG = re.compile(
+    rb"#![ \t]*(\S*/)?((env|with-contenv)[ \t]+(-\S*[ \t]+)*(\S*/)?)?(ba|da|a|z|k|mk)?sh([ \t\r\n]|$)"
+)
+_SHEBANG_BYTES = 128
+_GITIGNORE_BYTES = 4 * 1024 * 1024  # far above any real .gitignore; bounds what a hostile one costs
 
 
 @dataclass
@@ -48,6 +56,7 @@ class RepoFiles:
     python: list[str] = field(default_factory=list)
     dockerfiles: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)  # every other regular file (scripts, ...)
+    scripts: list[str] = field(default_factory=list)  # those of `other` that are shell scripts
 
 
 def is_compose_name(name: str) -> bool:
@@ -59,12 +68,64 @@ def is_dockerfile_name(name: str) -> bool:
     return bool(_DOCKERFILE.match(name))
 
 
-def _gitignore(folder: Path) -> pathspec.GitIgnoreSpec | None:
+def has_shell_shebang(head: bytes) -> bool:
+    """The first bytes of a file name a POSIX-like shell as its interpreter."""
+    return bool(_SHELL_SHEBANG.match(head))
+
+
+def _is_shell_script(path: Path, name: str) -> bool:
+    """`*.sh`, or a file without an extension whose shebang names a shell (first bytes only)."""
+    if name.endswith(".sh"):
+        return True
+    if "." in name:
+        return False
     try:
-        lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        with path.open("rb") as stream:
+            return has_shell_shebang(stream.read(_SHEBANG_BYTES))
+    except OSError:
+        return False
+
+
+def _gitignore(folder: Path) -> pathspec.GitIgnoreSpec | None:
+    """The folder's .gitignore: a regular file only, as git reads it.
+
+    A symlinked .gitignore is not followed (git >= 2.32 refuses it too, and it may point at
+    /dev/zero); a FIFO or device is not read (opened without blocking, then checked); only the
+    first bytes of a huge one are read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(folder / ".gitignore", flags)
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        data = os.read(descriptor, _GITIGNORE_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    return _gitignore_spec(data.decode("utf-8", errors="replace").splitlines())
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    # A pattern pathspec cannot read (a lone `\`, `[z-a]`) never matches in git: it is dropped,
+    # and the regex module's warnings about odd sets (`[[`) are not the user's business.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, re.error):
+            return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _readable(line)])
+
+
+def _readable(pattern: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error):
+        return False
+    return True
 
 
 def _ignored(
@@ -119,6 +180,11 @@ def _excluded(relpath: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def _is_virtualenv(folder: str) -> bool:
+    # os.path, not Path.exists: a folder the user may not enter is no error (Path raises).
+    return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
+
+
 def walk(root: Path, exclude: Sequence[str] = ()) -> Iterator[str]:
     """Every regular, non-symlinked file below `root` that is not skipped, sorted per folder."""
     stack: list[tuple[Path, str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [(root, "", [])]
@@ -137,7 +203,7 @@ def walk(root: Path, exclude: Sequence[str] = ()) -> Iterator[str]:
             if entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if entry.name in SKIPPED_FOLDERS or (Path(entry.path) / "pyvenv.cfg").exists():
+                if entry.name in SKIPPED_FOLDERS or _is_virtualenv(entry.path):
                     continue
                 if _ignored(relpath, True, specs) or _excluded(relpath, exclude):
                     continue
@@ -164,4 +230,6 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> RepoFiles:
             files.dockerfiles.append(relpath)
         else:
             files.other.append(relpath)
+            if _is_shell_script(root / relpath, name):
+                files.scripts.append(relpath)
     return files

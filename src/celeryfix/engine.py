@@ -13,14 +13,14 @@ from pathlib import Path
 
 from celeryfix.compose.plan import ComposeError, ComposePlan, plan_compose
 from celeryfix.config import ConfigError, Options
-from celeryfix.discover import RepoFiles, discover, is_compose_name
+from celeryfix.discover import RepoFiles, discover, is_compose_name, is_dockerfile_name
 from celeryfix.edits import EditConflict, apply_edits
 from celeryfix.models import Edit, Note, NoteKind
 from celeryfix.pysettings import SettingsHints, SettingsSyntaxError, WantedSetting, plan_settings
 from celeryfix.rules import rule_modules
 from celeryfix.sites import site_planners
 from celeryfix.textfile import TextFile, UndecodableFile, decode
-from celeryfix.verify import VerificationError, verify_python, verify_yaml
+from celeryfix.verify import VerificationError, verify_python, verify_shell, verify_yaml
 
 _FILELESS_SCHEDULER = re.compile(
     r"beat_scheduler['\"]?\s*[:=]\s*[^\n]*(DatabaseScheduler|RedBeat|redbeat)", re.IGNORECASE
@@ -116,11 +116,14 @@ def plan_repository(root: Path, options: Options, label: str | None = None) -> R
 def _plan(root: Path, options: Options, result: RepoResult) -> None:
     context = RepoContext(root, discover(root, options.exclude))
     context.read_python()
-    edits = _plan_compose(context, options) + _plan_settings(context, options)
+    edits = _plan_compose(context, options)
+    app_names = list(context.compose.app_names)
     for site in site_planners():
         site_plan = site(context, options)
         edits += site_plan.edits
         context.notes += site_plan.notes
+        app_names += site_plan.app_names
+    edits += _plan_settings(context, options, app_names)
     result.notes = context.notes
     by_file: dict[str, list[Edit]] = defaultdict(list)
     for edit in edits:
@@ -153,7 +156,7 @@ def _plan_compose(context: RepoContext, options: Options) -> list[Edit]:
     return list(context.compose.edits)
 
 
-def _plan_settings(context: RepoContext, options: Options) -> list[Edit]:
+def _plan_settings(context: RepoContext, options: Options, app_names: list[str]) -> list[Edit]:
     wanted = _wanted_settings(options)
     if not wanted or not context.python:
         return []
@@ -162,7 +165,7 @@ def _plan_settings(context: RepoContext, options: Options) -> list[Edit]:
         {relpath: file.text for relpath, file in context.python.items()},
         wanted,
         SettingsHints(
-            tuple(dict.fromkeys(compose.app_names)),
+            tuple(dict.fromkeys(app_names)),
             tuple(dict.fromkeys(compose.settings_modules)),
             tuple(dict.fromkeys(compose.source_roots)),
         ),
@@ -181,6 +184,10 @@ def verify(file: TextFile, new_text: str, edits: list[Edit]) -> None:
         verify_python(file.relpath, file.text, new_text, edits)
     elif is_compose_name(file.relpath.rsplit("/", 1)[-1]):
         verify_yaml(file.relpath, file.text, new_text, edits)
+    elif is_dockerfile_name(file.relpath.rsplit("/", 1)[-1]) or any(
+        "CF103" in edit.rule.split("+") for edit in edits
+    ):
+        verify_shell(file.relpath, file.text, new_text, edits)
 
 
 def _wanted_settings(options: Options) -> list[WantedSetting]:

@@ -16,6 +16,9 @@ class FileKind(str, Enum):
     PYTHON = "python"
     DOCKERFILE = "dockerfile"
     SCRIPT = "script"
+    PROCFILE = "procfile"  # Procfiles and Render's render.yaml
+    SUPERVISORD = "supervisord"
+    KUBERNETES = "kubernetes"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from celeryfix import report
 from celeryfix.config import ConfigError, resolve_options
 from celeryfix.engine import RepoResult, plan_repository
-from celeryfix.writer import UnsafeWrite, write_atomic
+from celeryfix.writer import UnsafeWrite, check_writable, write_atomic
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -79,21 +79,36 @@ def write_changes(result: RepoResult) -> RepoResult:
     """Write a repository's changes; on any failure put back what was written and report it."""
     written: list[tuple[Path, bytes]] = []
     try:
+        # Every target first: a read-only file or folder stops the repository before any write.
+        for change in result.changes:
+            check_writable(change.file.path, result.root)
         for change in result.changes:
             if change.file.path.read_bytes() != change.file.raw:
                 raise UnsafeWrite(f"{change.file.path}: changed on disk while celeryfix ran")
             write_atomic(change.file.path, change.file.encode(change.new_text), result.root)
             written.append((change.file.path, change.file.raw))
     except (OSError, UnsafeWrite) as error:
-        for path, raw in reversed(written):
-            write_atomic(path, raw, result.root)
         message = (
             str(error)
             if isinstance(error, UnsafeWrite)
             else f"{getattr(error, 'filename', '')}: cannot write: {error.strerror}"
         )
+        lost = _put_back(written, result.root)
+        if lost:
+            message += f"; could not put back the old {', '.join(lost)}"
         return replace(result, changes=[], error=message)
     return result
+
+
+def _put_back(written: list[tuple[Path, bytes]], root: Path) -> list[str]:
+    """Restore the files written before a failure; the ones that could not be restored."""
+    lost = []
+    for path, raw in reversed(written):
+        try:
+            write_atomic(path, raw, root)
+        except (OSError, UnsafeWrite):
+            lost.append(str(path))
+    return lost
 
 
 def _print(lines: Sequence[str], stream: TextIO) -> None:

@@ -3,20 +3,26 @@
 The new text is parsed again and must differ from the old one only as intended:
 - YAML: the composed documents are equal, node for node (values, tags, styles, anchors), except
   edited command/entrypoint nodes, which gain only the added options;
-- Python: the module's AST equals the old one plus the inserted top-level assignments.
+- Python: the module's AST equals the old one plus the inserted top-level assignments;
+- shell scripts and Dockerfiles: every simple command (every instruction, exec-form arrays
+  read as JSON) equals the old one plus the added options.
 A mismatch is an internal error: nothing of the repository is written.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Iterable
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from celeryfix.compose.document import ComposeSyntaxError, compose_documents
+from celeryfix.discover import is_dockerfile_name
+from celeryfix.dockerfile import instructions
 from celeryfix.models import Edit
+from celeryfix.shellwords import ShellSyntaxError, parse_script
 
 _OPTION = re.compile(r"--[a-z][a-z-]*=[^\s'\",\]]+")
 
@@ -89,9 +95,17 @@ def verify_yaml(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
 _ASSIGNED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 
 
+_DICT_KEY = re.compile(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']\s*:""")
+
+
 def inserted_names(edits: Iterable[Edit]) -> set[str]:
-    """The names that settings edits assign (statements or keyword arguments)."""
-    return {name for edit in edits for name in _ASSIGNED.findall(edit.text)}
+    """The names that settings edits assign (statements, keyword arguments, dict keys)."""
+    return {
+        name
+        for edit in edits
+        for pattern in (_ASSIGNED, _DICT_KEY)
+        for name in pattern.findall(edit.text)
+    }
 
 
 class _StripNames(ast.NodeTransformer):
@@ -111,6 +125,14 @@ class _StripNames(ast.NodeTransformer):
         )
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.Dict):  # conf.update({"name": value, ...})
+            pairs = [
+                (key, value)
+                for key, value in zip(node.keys, node.values, strict=True)
+                if not (isinstance(key, ast.Constant) and key.value in self.names)
+            ]
+            node.keys = [key for key, _ in pairs]
+            node.values = [value for _, value in pairs]
         for field, value in ast.iter_fields(node):
             if isinstance(value, list):
                 kept = [
@@ -146,4 +168,50 @@ def verify_python(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
     if new_dump != old_dump:
         raise VerificationError(
             f"{path}: the fixed module differs from the original in more than the inserted settings"
+        )
+
+
+def _shell_commands(path: str, text: str) -> list[tuple[bool, list[str]]]:
+    """A script's simple commands (CRLF read as LF), or a Dockerfile's instructions, each with
+    whether options may be added to it: only CMD/ENTRYPOINT of a Dockerfile (an exec-form array
+    as its JSON items, shell form as its commands) and every command of a script."""
+    if not is_dockerfile_name(path.rsplit("/", 1)[-1]):
+        return [(True, c.argv) for c in parse_script(text.replace("\r\n", "\n"), strict=True)]
+    commands: list[tuple[bool, list[str]]] = []
+    for instruction in instructions(text):
+        launch = instruction.keyword in ("CMD", "ENTRYPOINT")
+        try:
+            items = json.loads(instruction.arguments)
+        except ValueError:
+            items = None
+        if not launch:
+            commands.append((False, [instruction.keyword, instruction.arguments]))
+        elif isinstance(items, list) and all(isinstance(item, str) for item in items):
+            commands.append((True, [instruction.keyword, "[", *items]))
+        else:
+            words = [w for c in parse_script(instruction.arguments) for w in [*c.argv, ";"]]
+            commands.append((True, [instruction.keyword, *words]))
+    return commands
+
+
+def verify_shell(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
+    """Every command of the new script or Dockerfile is the old one plus the added options."""
+    edits = list(edits)
+    options = added_options(edits)
+    try:
+        old_commands, new_commands = _shell_commands(path, old), _shell_commands(path, new)
+    except ShellSyntaxError as error:
+        raise VerificationError(f"{path}: the fixed file would not parse ({error})") from None
+    stripped = [
+        (editable, [_strip(w, options) for w in words if w not in options] if editable else words)
+        for editable, words in new_commands
+    ]
+    inserted = sum(len(_OPTION.findall(edit.text)) for edit in edits)
+    before = sum(w.count(o) for _, words in old_commands for w in words for o in options)
+    after = sum(w.count(o) for _, words in new_commands for w in words for o in options)
+    # Equal commands once the options are taken out, and each inserted option inside a command
+    # (never in a comment, a heredoc, or a quote the shell does not read as the argv).
+    if stripped != old_commands or after - before != inserted:
+        raise VerificationError(
+            f"{path}: the fixed commands differ from the original in more than the added options"
         )

@@ -23,10 +23,22 @@ def check_inside(path: Path, root: Path) -> None:
         raise UnsafeWrite(f"{path}: lies outside the repository {root}")
 
 
-def write_atomic(path: Path, data: bytes, root: Path) -> None:
-    """Replace `path` with `data`: a temp file beside it, fsync, the old mode, then os.replace."""
+def check_writable(path: Path, root: Path) -> None:
+    """Refuse what `write_atomic` must not replace: a link, a file outside the repository, a
+    file the user may not write (its owner made it read-only), a folder that takes no file."""
     check_inside(path, root)
-    mode = stat.S_IMODE(path.stat().st_mode)
+    path.stat()  # a missing target is FileNotFoundError, not "read-only"
+    if not os.access(path, os.W_OK):
+        raise UnsafeWrite(f"{path}: is read-only for this user; left alone")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise UnsafeWrite(f"{path}: its folder is read-only for this user; left alone")
+
+
+def write_atomic(path: Path, data: bytes, root: Path) -> None:
+    """Replace `path` with `data`: a temp file beside it, fsync, the old mode and owner, then
+    os.replace, so a reader (or a crash) sees the old bytes or the new, never a mix."""
+    check_writable(path, root)
+    status = path.stat()
     descriptor, temp_name = tempfile.mkstemp(
         prefix=f".{path.name}.", suffix=".celeryfix-tmp", dir=path.parent
     )
@@ -35,13 +47,23 @@ def write_atomic(path: Path, data: bytes, root: Path) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
+        _keep_owner(temp_name, status)
+        os.chmod(temp_name, stat.S_IMODE(status.st_mode))
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
     _fsync_folder(path.parent)
+
+
+def _keep_owner(temp_name: str, status: os.stat_result) -> None:
+    """Give the new file the old one's owner and group: root fixing a user's checkout must not
+    leave files the user can no longer edit. Best effort: only root may give a file away."""
+    made = os.stat(temp_name)
+    if (made.st_uid, made.st_gid) != (status.st_uid, status.st_gid):
+        with contextlib.suppress(OSError):
+            os.chown(temp_name, status.st_uid, status.st_gid)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -80,6 +80,7 @@ class Case:
     settings_module: str | None = "proj.settings"  # DJANGO_SETTINGS_MODULE of the run
     hints: SettingsHints = field(default_factory=SettingsHints)
     django_setup: bool = False  # django.setup() runs AppConfig.ready(): a process of its own
+    before: dict[str, object] = field(default_factory=lambda: dict(DEFAULTS))
 
 
 SETTINGS_HEAD = 'SECRET_KEY = "x"\nUSE_TZ = True\n\n'
@@ -101,6 +102,34 @@ RETRY_FALSE_IN_LOCAL = {
     "proj/settings/local.py": "from .base import *\nCELERY_BROKER_CONNECTION_RETRY = False\n",
     "proj/settings/production.py": "from .base import *\n",
 }
+
+# cookiecutter-django's layout: manage.py names local, nothing names the other environments.
+MANAGE_LOCAL = (
+    'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")\n'
+)
+
+
+def cookiecutter(**more: str) -> dict[str, str]:
+    files = {
+        "manage.py": MANAGE_LOCAL,
+        "config/__init__.py": "",
+        "config/celery_app.py": django_app(dsm="config.settings.local"),
+        "config/settings/__init__.py": "",
+        "config/settings/base.py": SETTINGS_HEAD
+        + '# Celery\nCELERY_BROKER_URL = "memory://"\nCELERY_TASK_SERIALIZER = "json"\n',
+        "config/settings/local.py": (
+            "from .base import *  # noqa\nDEBUG = True\nCELERY_TASK_EAGER_PROPAGATES = True\n"
+        ),
+    }
+    files.update({f"config/settings/{name}.py": text for name, text in more.items()})
+    return files
+
+
+UNNAMED = cookiecutter(
+    production="from .base import *  # noqa\nDEBUG = False\n",
+    test="from .base import *  # noqa\nCELERY_BROKER_CONNECTION_RETRY = False\n",
+    staging="CELERY_WORKER_LOG_COLOR = True\nfrom .base import *  # noqa\n",
+)
 
 CASES = [
     Case(
@@ -238,6 +267,16 @@ CASES = [
         settings_module="proj.settings.production",
         hints=SettingsHints(settings_modules=("proj.settings.production",)),
     ),
+    Case("cookiecutter-base-and-local", cookiecutter(), settings_module="config.settings.local"),
+    *(
+        Case(f"unnamed-{name}", UNNAMED, expected, f"config.settings.{name}", before=before)
+        for name, expected, before in [
+            ("local", FIXED, DEFAULTS),
+            ("production", FIXED, DEFAULTS),
+            ("test", {**FIXED, KEYS[0]: False}, DEFAULTS),
+            ("staging", {**FIXED, KEYS[2]: True}, {**DEFAULTS, KEYS[2]: True}),
+        ]
+    ),
     Case(
         "app-config-ready",
         {
@@ -321,7 +360,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_celery_reads_the_planned_values(case: Case, observed: dict[str, object]) -> None:
-    assert observed[f"{case.name}/before"] == DEFAULTS
+    assert observed[f"{case.name}/before"] == case.before
     assert observed[f"{case.name}/after"] == case.expected
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from celeryfix.edits import apply_edits
 from celeryfix.pysettings.apps import ConfAttribute, ConfItem, ConfUpdate
+from celeryfix.pysettings.layout import ModuleLayout
 from celeryfix.pysettings.naming import Naming
 from celeryfix.pysettings.placement import (
     ConfEntry,
-    ModuleLayout,
     conf_attribute_edit,
     conf_update_edits,
     family_spot,
@@ -110,6 +110,17 @@ ENTRIES = [ConfEntry("worker_log_color", "False", "CF203"), ConfEntry("a", "1", 
         ("u({'x' :1})\n", "u({'x' :1, 'worker_log_color' :False, 'a' :1})\n"),
         ("u({})\n", 'u({"worker_log_color": False, "a": 1})\n'),
         ("u(\n  x=1,  # c\n  )\n", "u(\n  x=1,  # c\n  worker_log_color=False,\n  a=1,\n  )\n"),
+        # No trailing comma, a comment after the last argument: the comment stays with it.
+        ("u(\n  x=1  # c\n)\n", "u(\n  x=1,  # c\n  worker_log_color=False,\n  a=1\n)\n"),
+        (
+            "u(\r\n  x=f(1)\t# c\r\n  # more\r\n  )\r\n",
+            "u(\r\n  x=f(1),\t# c\r\n  worker_log_color=False,\r\n  a=1\r\n  # more\r\n  )\r\n",
+        ),
+        (
+            'u({\n    "x": 1  # c\n})\n',
+            'u({\n    "x": 1,  # c\n    "worker_log_color": False,\n    "a": 1\n})\n',
+        ),
+        ("u(\n  x=1\n  # c\n)\n", "u(\n  x=1,\n  worker_log_color=False,\n  a=1\n  # c\n)\n"),
     ],
 )
 def test_conf_update(before: str, after: str) -> None:
@@ -125,3 +136,13 @@ def test_conf_attribute_at_the_end_without_final_line_break() -> None:
     anchor = ConfAttribute("c.py", statement, ConfItem("broker_url", "'r'", 1), "app.conf")
     edit = conf_attribute_edit(source, anchor, ENTRIES[0])
     assert apply_edits(text, [edit]) == "app.conf.broker_url='r'\napp.conf.worker_log_color=False"
+
+
+def test_comment_kept_with_its_argument_is_one_edit_set_per_rule() -> None:
+    source, update = conf_update("u(\n  x=1  # c\n)\n")
+    edits = conf_update_edits(source, update, ENTRIES)
+    assert [(e.text, e.rule) for e in edits] == [
+        (",", "CF203+CF202"),
+        ("\n  worker_log_color=False", "CF203"),
+        (",\n  a=1", "CF202"),
+    ]

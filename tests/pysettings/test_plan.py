@@ -347,6 +347,195 @@ def test_third_party_star_import_inserts_and_says_so() -> None:
     assert "may override" in messages(plan, NoteKind.INFO)
 
 
+# Split settings as cookiecutter-django lays them out: manage.py names local, nothing names the
+# others; base.py holds the main Celery block, local.py a small Celery section of its own.
+MANAGE_LOCAL = (
+    'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")\n'
+)
+CELERY_APP = (
+    'from celery import Celery\napp = Celery("config")\n'
+    'app.config_from_object("django.conf:settings", namespace="CELERY")\n'
+)
+BASE = (
+    'SECRET_KEY = "x"\n'
+    "\n"
+    "# Celery\n"
+    'CELERY_BROKER_URL = "redis://redis:6379/0"\n'
+    'CELERY_TASK_SERIALIZER = "json"\n'
+    "\n"
+    'LANGUAGE_CODE = "en"\n'
+)
+BASE_FIXED = BASE.replace('"json"\n', '"json"\n' + THREE)
+LOCAL = (
+    "from .base import *  # noqa\n\nDEBUG = True\n\n# Celery\nCELERY_TASK_EAGER_PROPAGATES = True\n"
+)
+
+
+def cookiecutter(**more: str) -> dict[str, str]:
+    """manage.py naming config.settings.local, base.py and local.py, and `more` settings modules."""
+    files = {
+        "manage.py": MANAGE_LOCAL,
+        "config/__init__.py": "",
+        "config/celery_app.py": CELERY_APP,
+        "config/settings/__init__.py": "",
+        "config/settings/base.py": BASE,
+        "config/settings/local.py": LOCAL,
+    }
+    files.update({f"config/settings/{name}.py": text for name, text in more.items()})
+    return files
+
+
+def test_base_and_local_only_the_base_gets_it() -> None:
+    check(cookiecutter(), {"config/settings/base.py": BASE_FIXED})
+
+
+def test_environments_named_nowhere_are_served_by_the_base() -> None:
+    production = 'from .base import *  # noqa\n\nCELERY_BROKER_URL = "redis://prod"\n'
+    check(
+        cookiecutter(production=production, test="from .base import *\nDEBUG = False\n"),
+        {"config/settings/base.py": BASE_FIXED},
+    )
+
+
+def test_an_environment_named_nowhere_keeps_a_value_it_sets_before_the_base() -> None:
+    test = "CELERY_WORKER_LOG_COLOR = True\nfrom .base import *  # noqa\n"
+    plan = check(
+        cookiecutter(test=test),
+        {
+            "config/settings/base.py": BASE.replace(
+                '"json"\n', '"json"\n' + THREE.replace("CELERY_WORKER_LOG_COLOR = False\n", "")
+            ),
+            "config/settings/local.py": LOCAL + "CELERY_WORKER_LOG_COLOR = False\n",
+        },
+    )
+    assert plan.notes == ()
+
+
+def test_an_environment_named_nowhere_with_retry_false_says_false_after_the_base() -> None:
+    test = "from .base import *  # noqa\nCELERY_BROKER_CONNECTION_RETRY = False\n"
+    check(
+        cookiecutter(test=test, ci="from .test import *  # noqa\n"),
+        {
+            "config/settings/base.py": BASE_FIXED,
+            # ci.py imports test.py: test's line serves it too.
+            "config/settings/test.py": test + "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False\n",
+        },
+    )
+
+
+def test_a_module_importing_it_with_its_own_retry_keeps_its_value() -> None:
+    test = "from .base import *\nCELERY_BROKER_CONNECTION_RETRY = False\n"
+    ci = "from .test import *\nCELERY_BROKER_CONNECTION_RETRY = True\n"
+    check(
+        cookiecutter(test=test, ci=ci),
+        {
+            "config/settings/base.py": BASE.replace(
+                '"json"\n', '"json"\nCELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True\n'
+            ),
+            "config/settings/test.py": test + "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False\n",
+            "config/settings/ci.py": ci + "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True\n",
+        },
+        wanted=(RETRY,),
+    )
+
+
+def test_retry_set_before_the_base_import_keeps_its_own_line() -> None:
+    # test.py's own line can only go before `from .base import *`: the base would override it,
+    # so the base says nothing and each environment gets its own value.
+    test = "CELERY_BROKER_CONNECTION_RETRY = False\nfrom .base import *  # noqa\n"
+    check(
+        cookiecutter(test=test),
+        {
+            "config/settings/local.py": LOCAL
+            + "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True\n",
+            "config/settings/test.py": test.replace(
+                "False\n", "False\nCELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False\n", 1
+            ),
+        },
+        wanted=(RETRY,),
+    )
+
+
+def test_modules_that_do_not_parse_are_no_environments() -> None:
+    check(
+        cookiecutter(
+            broken="from .base import *\nDEBUG = (\n",
+            imports_broken="from .base import *\nfrom .broken import *\n",
+            template="from .base import *\n{% if x %}DEBUG = True{% endif %}\n",
+        ),
+        {"config/settings/base.py": BASE_FIXED},
+    )
+
+
+def test_an_override_star_imported_at_the_end_is_not_a_base() -> None:
+    # local_settings.py overrides the module importing it: the Celery block of settings.py is
+    # the place, not the override file.
+    settings = 'CELERY_BROKER_URL = "redis://"\nDEBUG = False\nfrom .local_settings import *\n'
+    overrides = "CELERY_TASK_ALWAYS_EAGER = True\n"
+    check(
+        {
+            "proj/celery.py": django_app(),
+            "proj/settings.py": settings,
+            "proj/local_settings.py": overrides,
+        },
+        {"proj/settings.py": settings.replace('"redis://"\n', '"redis://"\n' + THREE)},
+    )
+
+
+def test_a_base_fragment_holding_the_block_gets_it() -> None:
+    settings = "from .celery_settings import *\nCELERY_TASK_ALWAYS_EAGER = DEBUG = False\n"
+    fragment = 'CELERY_BROKER_URL = "redis://"\n'
+    check(
+        {
+            "proj/celery.py": django_app(),
+            "proj/settings.py": settings,
+            "proj/celery_settings.py": fragment,
+        },
+        {"proj/celery_settings.py": fragment + THREE},
+    )
+
+
+def test_a_star_imported_constants_module_makes_no_environment() -> None:
+    settings = 'from .constants import *\nCELERY_BROKER_URL = "redis://"\n'
+    files = {
+        "proj/celery.py": django_app(),
+        "proj/settings.py": settings,
+        "proj/constants.py": "TIMEOUT = 5\n",
+        "proj/views.py": "from .constants import *\n",
+    }
+    plan = check(files, {"proj/settings.py": settings + THREE})
+    assert plan.notes == ()
+
+
+def test_a_base_with_a_literal_all_does_not_export_a_new_line() -> None:
+    base = '__all__ = ["CELERY_BROKER_URL"]\nCELERY_BROKER_URL = "redis://"\n'
+    local = "from .base import *\nDEBUG = True\n"
+    check(
+        split(base, local, local),
+        {
+            "proj/settings/local.py": local + THREE,
+            "proj/settings/production.py": local + THREE,
+        },
+        hints=PRODUCTION_TOO,
+    )
+
+
+def test_a_conditional_celery_block_gets_the_lines_at_the_end() -> None:
+    # Every Celery setting is inside the `if`: a line there would be missing when it is false,
+    # a line at the end (outside it) is set on every run and overrides nothing.
+    settings = (
+        "USE_CELERY = True\n"
+        "if USE_CELERY:\n"
+        '    CELERY_BROKER_URL = "redis://"\n'
+        "\n"
+        'LANGUAGE_CODE = "en"\n'
+    )
+    check(
+        {"proj/celery.py": django_app(), "proj/settings.py": settings},
+        {"proj/settings.py": settings + THREE},
+    )
+
+
 # -- other namespaces and sources ---------------------------------------------------------------
 
 
@@ -461,6 +650,13 @@ CONF_UPDATES = [
         "no-trailing-comma",
         "app.conf.update(\n    broker_url='redis://'\n)\n",
         "app.conf.update(\n    broker_url='redis://',\n    broker_connection_retry_on_startup=True,\n"
+        "    worker_hijack_root_logger=False,\n    worker_log_color=False\n)\n",
+    ),
+    (
+        "no-trailing-comma-comment",
+        "app.conf.update(\n    broker_url='redis://'  # the broker\n)\n",
+        "app.conf.update(\n    broker_url='redis://',  # the broker\n"
+        "    broker_connection_retry_on_startup=True,\n"
         "    worker_hijack_root_logger=False,\n    worker_log_color=False\n)\n",
     ),
     (

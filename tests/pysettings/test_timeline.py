@@ -91,3 +91,46 @@ def test_insertions_are_replayed_and_references_checked() -> None:
 def test_circular_star_imports_end() -> None:
     files = {"a.py": "from b import *\nA = 1\n", "b.py": "from a import *\nB = 1\n"}
     assert set(timeline(files).run("a.py").namespace) == {"A", "B"}
+
+
+def test_a_literal_all_limits_what_a_star_import_copies() -> None:
+    files = {
+        "s/base.py": "__all__ = ['A', '_B']\nA = 1\n_B = 2\nC = 3\n__all__ += ('C',)\nD = 4\n",
+        "s/local.py": "from .base import *\n",
+    }
+    namespace = timeline(files).run("s/local.py").namespace
+    assert set(namespace) == {"A", "_B", "C"}
+    assert all(binding.certain for binding in namespace.values())
+
+
+def test_an_unknown_all_makes_every_copy_uncertain() -> None:
+    for exports in (
+        "__all__ = names()\n",
+        "__all__ = ['A']\n__all__.append('B')\n",
+        "__all__ = ['A']\nif X:\n    __all__ = ['B']\n",
+        "__all__ += ['A']\n",  # extends a list it never made
+    ):
+        files = {"s/base.py": exports + "A = 1\nB = 2\n", "s/local.py": "from .base import *\n"}
+        namespace = timeline(files).run("s/local.py").namespace
+        assert set(namespace) == {"A", "B"}, exports
+        assert not any(binding.certain for binding in namespace.values()), exports
+
+
+def test_an_insertion_into_a_module_with_a_literal_all_is_not_exported() -> None:
+    files = {"s/base.py": "__all__ = ['A']\nA = 1\n", "s/local.py": "from .base import *\n"}
+    insertion = Insertion("s/base.py", len(files["s/base.py"]), "NEW", "True")
+    assert "NEW" not in timeline(files).run("s/local.py", [insertion]).namespace
+
+
+def test_star_imports_and_first_binding() -> None:
+    files = {
+        "s/a.py": "from .b import *\nif X:\n    from .c import *\nY = 1\nCELERY_X = 2\n",
+        "s/b.py": "",
+        "s/c.py": "",
+    }
+    t = timeline(files)
+    assert [star.target for star in t.star_imports("s/a.py")] == ["s/b.py"]
+    assert t.first_binding("s/a.py", lambda name: name.startswith("CELERY_")) == files[
+        "s/a.py"
+    ].index("CELERY_X")
+    assert t.first_binding("s/b.py", lambda name: True) is None

@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from repo_helpers import check_noop, check_transformed
+from settings_apps import APP, module_app
 
 from celeryfix.rules import rule_by_id
 from celeryfix.rules.cf201_broker_connection_retry_on_startup import RULE, WANTED
 
-APP = (
-    "import os\n"
-    "from celery import Celery\n"
-    'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
-    'app = Celery("proj")\n'
-    'app.config_from_object("django.conf:settings", namespace="CELERY")\n'
-)
 LINE = "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP"
 
 
@@ -81,7 +75,7 @@ def test_env_driven_value_already_present_over_several_lines(tmp_path: Path) -> 
 
 
 def test_plain_config_module_with_retry_false(tmp_path: Path) -> None:
-    app = 'from celery import Celery\napp = Celery("proj")\napp.config_from_object("proj.celeryconfig")\n'
+    app = module_app('app.config_from_object("proj.celeryconfig")\n')
     config = 'broker_url = "redis://"\nbroker_connection_retry = False\n'
     check_transformed(
         tmp_path,
@@ -89,3 +83,12 @@ def test_plain_config_module_with_retry_false(tmp_path: Path) -> None:
         {"proj/celeryconfig.py": config + "broker_connection_retry_on_startup = False\n"},
         select=["CF201"],
     )
+
+
+def test_dict_style_conf_update_passes_the_engine_verify_step(tmp_path: Path) -> None:
+    before = "from celery import Celery\n\napp = Celery('proj')\napp.conf.update({\n    'broker_url': 'redis://',\n})\n"
+    after = before.replace(
+        "'redis://',\n",
+        "'redis://',\n    'broker_connection_retry_on_startup': True,\n    'worker_hijack_root_logger': False,\n    'worker_log_color': False,\n",
+    )
+    check_transformed(tmp_path, {"proj/celery.py": before}, {"proj/celery.py": after})

@@ -5,17 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from repo_helpers import check_noop, check_transformed
+from settings_apps import APP, module_app
 
 from celeryfix.rules import rule_by_id
 from celeryfix.rules.cf202_worker_hijack_root_logger import RULE, WANTED
-
-APP = (
-    "import os\n"
-    "from celery import Celery\n"
-    'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
-    'app = Celery("proj")\n'
-    'app.config_from_object("django.conf:settings", namespace="CELERY")\n'
-)
 
 
 def test_rule_is_registered_and_documented() -> None:
@@ -70,15 +63,28 @@ def test_present_inside_an_if_block(tmp_path: Path) -> None:
 
 
 def test_conf_update_keyword(tmp_path: Path) -> None:
-    app = (
-        'from celery import Celery\napp = Celery("proj")\napp.conf.update(broker_url="redis://")\n'
-    )
+    app = module_app('app.conf.update(broker_url="redis://")\n')
     check_transformed(
         tmp_path,
         {"proj/celery.py": app},
         {
             "proj/celery.py": app.replace(
                 '"redis://")', '"redis://", worker_hijack_root_logger=False)'
+            )
+        },
+        select=["CF202"],
+    )
+
+
+def test_conf_update_comment_stays_with_its_argument(tmp_path: Path) -> None:
+    app = module_app('app.conf.update(\n    broker_url="redis://"  # the broker\n)\n')
+    check_transformed(
+        tmp_path,
+        {"proj/celery.py": app},
+        {
+            "proj/celery.py": app.replace(
+                '"redis://"  # the broker\n',
+                '"redis://",  # the broker\n    worker_hijack_root_logger=False\n',
             )
         },
         select=["CF202"],

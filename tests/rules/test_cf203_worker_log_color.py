@@ -5,20 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from repo_helpers import check_noop, check_transformed, reasons, write_repo
+from settings_apps import APP, NO_NAMESPACE_APP, module_app
 
 from celeryfix.config import resolve_options
 from celeryfix.engine import plan_repository
 from celeryfix.rules import rule_by_id
 from celeryfix.rules.cf203_worker_log_color import RULE, WANTED
-
-APP = (
-    "import os\n"
-    "from celery import Celery\n"
-    'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
-    'app = Celery("proj")\n'
-    'app.config_from_object("django.conf:settings", namespace="CELERY")\n'
-)
-NO_NAMESPACE_APP = APP.replace(', namespace="CELERY"', "")
 
 
 def test_rule_is_registered_and_documented() -> None:
@@ -100,3 +92,30 @@ def test_templated_settings_are_skipped(tmp_path: Path) -> None:
         tmp_path, {"proj/celery.py": APP, "proj/settings.py": settings}, select=["CF203"]
     )
     assert "template" in reasons(result)
+
+
+def test_split_settings_named_in_manage_py_get_it_in_the_shared_base(tmp_path: Path) -> None:
+    base = '# Celery\nCELERY_BROKER_URL = "redis://"\nCELERY_TASK_SERIALIZER = "json"\n\nDEBUG = False\n'
+    local = "from .base import *  # noqa\n\nCELERY_TASK_EAGER_PROPAGATES = True\n"
+    check_transformed(
+        tmp_path,
+        {
+            "manage.py": (
+                'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")\n'
+            ),
+            "config/__init__.py": "",
+            "config/celery_app.py": module_app(
+                'app.config_from_object("django.conf:settings", namespace="CELERY")\n'
+            ),
+            "config/settings/__init__.py": "",
+            "config/settings/base.py": base,
+            "config/settings/local.py": local,
+            "config/settings/test.py": "from .base import *  # noqa\nDEBUG = True\n",
+        },
+        {
+            "config/settings/base.py": base.replace(
+                '"json"\n', '"json"\nCELERY_WORKER_LOG_COLOR = False\n'
+            )
+        },
+        select=["CF203"],
+    )

@@ -41,7 +41,7 @@ from celeryfix.textfile import TextFile
 from celeryfix.tokens import ArgvToken
 
 # Entrypoints of images whose `celery` subcommand is their own CLI, not Celery's.
-_WRAPPER_IMAGES = re.compile(
+WRAPPER_IMAGES = re.compile(
     r"(^|/)(airflow|apache/airflow|nautobot|superset)([:/]|$)", re.IGNORECASE
 )
 _NOT_CELERY_ENTRYPOINTS = frozenset({"airflow", "nautobot-server", "superset", "flower"})
@@ -173,7 +173,7 @@ def _image_wrapper(repo: _Repository, service: ComposeService) -> str | None:
             program = posixpath.basename(words[0]) if words else ""
             return program if program in _NOT_CELERY_ENTRYPOINTS else None
     image = service.image or ""
-    match = _WRAPPER_IMAGES.search(image)
+    match = WRAPPER_IMAGES.search(image)
     return match.group(2).rsplit("/", 1)[-1] if match else None
 
 
@@ -192,8 +192,6 @@ def _plan_service(
     plan: ComposePlan,
 ) -> list[_Outcome]:
     tokens = _service_tokens(file, service)
-    if not tokens:
-        return []
     line = service.line
     context = LaunchContext(_runs_as_non_root(repo, service), _image(repo, service), fileless)
     plan.services.append(
@@ -214,6 +212,8 @@ def _plan_service(
             Note(file.relpath, line, "CF101", NoteKind.SKIP, f"service `{service.name}`: {message}")
         )
 
+    if not tokens:
+        return []  # runs the image's own ENTRYPOINT/CMD: the Dockerfile planner decides
     if is_unknown_variable([token.value for token in tokens]):
         skip(f"the command is the variable {tokens[0].value}, whose value is unknown")
         return []
@@ -271,26 +271,26 @@ def plan_compose(
     plan = ComposePlan()
     repo = _Repository(files, read_text)
     mentions = {relpath for relpath, file in files.items() if "celery" in file.text.lower()}
-    templates = {relpath for relpath in mentions if looks_like_template(files[relpath].text)}
-    for relpath in sorted(templates):
-        plan.notes.append(
-            Note(
-                relpath,
-                1,
-                "CF101",
-                NoteKind.SKIP,
-                "a template (Jinja markup), not YAML: left alone",
-            )
-        )
-    folders = {posixpath.dirname(relpath) for relpath in mentions - templates}
+    parsed = []
     for relpath in sorted(files):
-        if relpath in mentions:
-            if relpath not in templates:
-                repo.parse(relpath)  # a compose file that runs Celery must be valid YAML
-        elif posixpath.dirname(relpath) in folders and not looks_like_template(files[relpath].text):
-            _parse_sibling(repo, relpath, plan)
+        if looks_like_template(files[relpath].text):
+            if relpath in mentions:
+                plan.notes.append(
+                    Note(
+                        relpath,
+                        1,
+                        "CF101",
+                        NoteKind.SKIP,
+                        "a template (Jinja markup), not YAML: left alone",
+                    )
+                )
+        elif relpath in mentions:
+            repo.parse(relpath)  # a compose file that runs Celery must be valid YAML
+            parsed.append(relpath)
+        elif _parse_other(repo, relpath, plan):
+            parsed.append(relpath)  # read for `user:`, and for the scripts its services run
     outcomes: list[_Outcome] = []
-    for relpath in sorted(mentions - templates):
+    for relpath in parsed:
         for service in repo.services(relpath):
             outcomes.extend(
                 _plan_service(repo, files[relpath], service, options, fileless_scheduler, plan)
@@ -300,10 +300,12 @@ def plan_compose(
     return plan
 
 
-def _parse_sibling(repo: _Repository, relpath: str, plan: ComposePlan) -> None:
-    """A compose file beside one that runs Celery, read only for its `user:` settings."""
+def _parse_other(repo: _Repository, relpath: str, plan: ComposePlan) -> bool:
+    """A compose file that does not mention Celery: read for its `user:` settings and the
+    scripts its services start; a broken one costs a note, not the repository."""
     try:
         repo.parse(relpath)
+        return True
     except ComposeError as error:
         plan.notes.append(
             Note(
@@ -314,6 +316,7 @@ def _parse_sibling(repo: _Repository, relpath: str, plan: ComposePlan) -> None:
                 f"not read ({error.message}): a `user:` it sets is not taken into account",
             )
         )
+        return False
 
 
 def _settle(outcomes: list[_Outcome], plan: ComposePlan) -> None:

@@ -1,9 +1,12 @@
-"""Where a setting goes in a module, and the exact text, in the module's own style.
+"""Where a setting goes in a module, and how `app.conf` statements are extended in place.
 
 A settings line goes right after the last top-level assignment of the same family (the block
-of Celery settings) or at the end of the module. The target module is read with libcst, whose
-tree renders back to the exact text: statement ends, line breaks and the spacing around `=`
-come from it. Settings given to `app.conf.update(...)` are extended in place.
+of Celery settings) or at the end of the module. Only top-level assignments anchor it: when
+every Celery setting sits inside a top-level `if`/`try`, the block is conditional, so the line
+goes to the end of the module, outside it, where every run of the module sets it (the timeline
+still checks that it overrides nothing). The exact text of that line comes from
+`celeryfix.pysettings.layout` (libcst, loaded only for a module that changes). Settings given to
+`app.conf.update(...)` are extended in place.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import libcst as cst
 
 from celeryfix.models import Edit
 from celeryfix.pysettings.apps import ConfAttribute, ConfUpdate
@@ -50,120 +51,6 @@ def family_spot(source: PythonSource, naming: Naming) -> Spot:
         return Spot(source.path, len(source.text), None)
     assert anchor.end_lineno is not None
     return Spot(source.path, source.line_end(anchor.end_lineno), anchor.lineno)
-
-
-@dataclass(frozen=True)
-class _Statement:
-    begin: int  # its first character, leading comment and blank lines included
-    end: int  # just after its line break (the module's end for a last line without one)
-    node: cst.BaseStatement
-
-
-class ModuleLayout:
-    """A module's top-level statements as exact text offsets, from libcst."""
-
-    def __init__(self, source: PythonSource) -> None:
-        self.text = source.text
-        self._statements: list[_Statement] = []
-        try:
-            module = cst.parse_module(source.text)
-        except (cst.ParserSyntaxError, RecursionError):
-            # Syntax newer than libcst knows: `ast` accepted it, so place by text alone.
-            self.newline = _first_line_break(source.text)
-            self._spacing = (" ", " ")
-            return
-        self.newline = module.default_newline
-        cursor = sum(len(module.code_for_node(line)) for line in module.header)
-        for node in module.body:
-            code = module.code_for_node(node)
-            end = min(cursor + len(code), len(self.text))
-            self._statements.append(_Statement(cursor, end, node))
-            cursor += len(code)
-        self._spacing = self._majority_spacing()
-
-    def _statement_at(self, offset: int) -> _Statement | None:
-        for statement in self._statements:
-            if statement.begin <= offset < statement.end:
-                return statement
-        return None
-
-    def line(self, spot: Spot, source: PythonSource, name: str, value: str) -> tuple[int, str]:
-        """The offset and text that put `name = value` at `spot`, in the module's style."""
-        spacing = self._spacing
-        newline = self.newline
-        if spot.anchor_line is not None:
-            newline = _line_break_before(self.text, spot.offset) or newline
-            statement = self._statement_at(source.line_starts[spot.anchor_line - 1])
-            if statement is not None:
-                if statement.end != spot.offset:
-                    raise AssertionError(f"{spot.path}: libcst and ast disagree on a statement end")
-                spacing = _spacing_of(statement.node) or spacing
-            elif not self._statements:
-                spacing = _text_spacing(source, spot.anchor_line) or spacing
-        text = f"{name}{spacing[0]}={spacing[1]}{value}"
-        if spot.offset == len(self.text) and self.text and not self.text.endswith(("\n", "\r")):
-            return spot.offset, newline + text
-        return spot.offset, text + newline
-
-    def _majority_spacing(self) -> tuple[str, str]:
-        counts: dict[tuple[str, str], int] = {}
-        for statement in self._statements:
-            spacing = _spacing_of(statement.node)
-            if spacing is not None:
-                counts[spacing] = counts.get(spacing, 0) + 1
-        if not counts:
-            return (" ", " ")
-        return max(counts, key=lambda spacing: counts[spacing])
-
-
-def _text_spacing(source: PythonSource, line: int) -> tuple[str, str] | None:
-    """The spacing around `=` of the assignment on `line`, read from the text."""
-    for statement in source.tree.body:
-        if statement.lineno != line:
-            continue
-        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            head: ast.expr = statement.annotation
-        elif isinstance(statement, ast.Assign):
-            head = statement.targets[-1]
-        else:
-            continue
-        assert statement.value is not None
-        between = source.text[source.node_end(head) : source.node_start(statement.value)]
-        before, equal, after = between.partition("=")
-        if equal and not (before + after).strip(" \t"):
-            return (before, after)
-    return None
-
-
-def _small_assignment(node: cst.BaseStatement) -> cst.Assign | cst.AnnAssign | None:
-    if isinstance(node, cst.SimpleStatementLine):
-        for small in node.body:
-            if isinstance(small, cst.Assign) or (
-                isinstance(small, cst.AnnAssign) and small.value is not None
-            ):
-                return small
-    return None
-
-
-def _spacing_of(node: cst.BaseStatement) -> tuple[str, str] | None:
-    """The whitespace before and after `=` of an assignment statement."""
-    small = _small_assignment(node)
-    before: cst.BaseParenthesizableWhitespace
-    after: cst.BaseParenthesizableWhitespace
-    if isinstance(small, cst.Assign):
-        target = small.targets[-1]
-        before, after = target.whitespace_before_equal, target.whitespace_after_equal
-    elif isinstance(small, cst.AnnAssign) and isinstance(small.equal, cst.AssignEqual):
-        before, after = small.equal.whitespace_before, small.equal.whitespace_after
-    else:
-        return None
-    if (
-        isinstance(before, cst.SimpleWhitespace)
-        and isinstance(after, cst.SimpleWhitespace)
-        and "\\" not in before.value + after.value
-    ):  # a line continuation around `=` is not a style to copy
-        return (before.value, after.value)
-    return None
 
 
 @dataclass(frozen=True)
@@ -205,12 +92,31 @@ def conf_update_edits(
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     if between.lstrip(" \t").startswith(","):  # one item a line, with a trailing comma
         at = source.line_end(_line_of(source, last_end + between.index(",")))
-        newline = _line_break_before(text, at) or "\n"
+        newline = line_break_before(text, at) or "\n"
         return [
             Edit(source.path, at, at, f"{indent}{render(entry)},{newline}", entry.rule)
             for entry in entries
         ]
-    newline = _line_break_before(text, source.line_end(_line_of(source, last_end))) or "\n"
+    line_end = source.line_end(_line_of(source, last_end))
+    newline = line_break_before(text, line_end) or "\n"
+    comment_end = line_end - len(newline)
+    if text[last_end:comment_end].lstrip(" \t").startswith("#"):
+        # `x=1  # why` with no trailing comma: the comma goes right after the argument and the
+        # new items below the comment's line, so the comment stays with its own argument.
+        comma = Edit(source.path, last_end, last_end, ",", "+".join(e.rule for e in entries))
+        return [
+            comma,
+            *(
+                Edit(
+                    source.path,
+                    comment_end,
+                    comment_end,
+                    f"{',' if index else ''}{newline}{indent}{render(entry)}",
+                    entry.rule,
+                )
+                for index, entry in enumerate(entries)
+            ),
+        ]
     return [
         Edit(source.path, last_end, last_end, f",{newline}{indent}{render(entry)}", entry.rule)
         for entry in entries
@@ -226,13 +132,13 @@ def conf_attribute_edit(source: PythonSource, anchor: ConfAttribute, entry: Conf
     ]
     at = source.line_end(statement.end_lineno)
     line = f"{anchor.target}.{entry.name}{spacing}{entry.value}"
-    newline = _line_break_before(source.text, at)
+    newline = line_break_before(source.text, at)
     if newline is None:  # the last line of a file without a final line break
-        return Edit(source.path, at, at, _first_line_break(source.text) + line, entry.rule)
+        return Edit(source.path, at, at, first_line_break(source.text) + line, entry.rule)
     return Edit(source.path, at, at, line + newline, entry.rule)
 
 
-def _first_line_break(text: str) -> str:
+def first_line_break(text: str) -> str:
     for index, char in enumerate(text):
         if char == "\r":
             return "\r\n" if text[index + 1 : index + 2] == "\n" else "\r"
@@ -253,7 +159,7 @@ def _line_of(source: PythonSource, offset: int) -> int:
     return low + 1
 
 
-def _line_break_before(text: str, offset: int) -> str | None:
+def line_break_before(text: str, offset: int) -> str | None:
     """The line break that ends just before `offset`, if any."""
     if text[max(offset - 2, 0) : offset] == "\r\n":
         return "\r\n"

@@ -16,12 +16,12 @@ from celeryfix.pysettings.apps import (
     ConfUpdate,
     scan_apps,
 )
-from celeryfix.pysettings.errors import TemplatedFile
+from celeryfix.pysettings.environments import bases, sibling_environments
+from celeryfix.pysettings.errors import SettingsSyntaxError, TemplatedFile
 from celeryfix.pysettings.modules import ModuleResolver, ancestors, folder_of, normalize_root
 from celeryfix.pysettings.naming import Naming
 from celeryfix.pysettings.placement import (
     ConfEntry,
-    ModuleLayout,
     Spot,
     conf_attribute_edit,
     conf_update_edits,
@@ -68,6 +68,7 @@ class _Context:
     leaf: str
     naming: Naming
     view: LeafView
+    bases: set[str]  # the modules the leaf builds on (split settings: base.py)
 
 
 @dataclass
@@ -86,6 +87,20 @@ class _Chosen:
     spot: Spot
     rule: str
     covered: tuple[_Context, ...]
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A line, and the lines after it that keep other environments' values (CF201)."""
+
+    main: _Chosen
+    fixes: tuple[_Chosen, ...] = ()
+    fixed: tuple[_Context, ...] = ()  # the environments the fixes serve
+
+    @property
+    def covered(self) -> tuple[_Context, ...]:
+        found = (*self.main.covered, *self.fixed, *(c for f in self.fixes for c in f.covered))
+        return tuple(dict.fromkeys(found))
 
 
 class _Planner:
@@ -166,7 +181,9 @@ class _Planner:
             else:
                 leaves = self._module_leaves(config)
             for leaf in leaves:
-                self._add_context(app, config, namespace, leaf)
+                context = self._add_context(app, config, namespace, leaf)
+                if context is not None and config.kind is ConfigKind.DJANGO:
+                    self._add_siblings(context, namespace)
 
     def _django_leaves(self, app: CeleryApp, config: ConfigRef) -> list[str]:
         tried: list[str] = []
@@ -222,13 +239,13 @@ class _Planner:
 
     def _add_context(
         self, app: CeleryApp, config: ConfigRef, namespace: str | None, leaf: str
-    ) -> None:
+    ) -> _Context | None:
         try:
             view = self.timeline.run(leaf)
         except TemplatedFile as error:
             message = f"a template (Jinja markup), not Python: {leaf} skipped"
             self.note_all(error.path, 1, NoteKind.SKIP, message)
-            return
+            return None
         django = config.kind is ConfigKind.DJANGO
         old = not namespace and mostly_old_names(view.namespace)
         naming = Naming.for_source(namespace, django=django, old=old)
@@ -238,10 +255,37 @@ class _Planner:
                 " upper-case names, so Celery reads none of them"
             )
             self.note_all(config.path, config.line, NoteKind.SKIP, message)
+            return None
+        for context in self.contexts:
+            if context.app is app and context.leaf == leaf and context.naming == naming:
+                return context
+        context = _Context(
+            app, config, leaf, naming, view, bases(self.timeline, leaf, naming.in_family)
+        )
+        self.contexts.append(context)
+        return context
+
+    def _add_siblings(self, context: _Context, namespace: str | None) -> None:
+        """Settings modules of the leaf's package built on its base: environments too.
+
+        `test.py` or `production.py` next to `local.py`, named nowhere the repository shows,
+        must see the added line as well, and must not get a value that conflicts with theirs.
+        Only a base that holds settings of the family counts: a star-imported constants module
+        makes no environment of the modules sharing it.
+        """
+        shared = {
+            path
+            for path in context.bases
+            if family_spot(self.index.get(path), context.naming).anchor_line is not None
+        }
+        if not shared:
             return
-        if any(c.app is app and c.leaf == leaf and c.naming == naming for c in self.contexts):
-            return
-        self.contexts.append(_Context(app, config, leaf, naming, view))
+        known = set(context.view.files) | {c.leaf for c in self.contexts if c.app is context.app}
+        for path in sibling_environments(self.index, self.timeline, context.leaf, shared, known):
+            try:
+                self._add_context(context.app, context.config, namespace, path)
+            except SettingsSyntaxError:
+                continue  # a module nobody names that imports broken code: not an environment
 
     # -- planning one setting -------------------------------------------------------------
 
@@ -289,25 +333,29 @@ class _Planner:
         conf_given: set[int],
     ) -> None:
         while lacking:
-            best: _Chosen | None = None
-            best_score: tuple[bool, int, int] = (False, 0, 0)
+            best: _Move | None = None
+            best_score: tuple[bool, int, bool, int] = (False, 0, False, 0)
             candidates = sorted({f for c in lacking for f in c.view.files})
             for path in candidates:
-                chosen = self._try(path, setting, naming, lacking, conf_given)
-                if chosen is None:
+                move = self._try(path, setting, naming, lacking, conf_given)
+                if move is None:
                     continue
-                depth = min(c.view.files[path] for c in chosen.covered)
-                # Where the Celery block lives first, then the module most environments share.
-                score = (chosen.spot.anchor_line is not None, len(chosen.covered), -depth)
+                main = move.main
+                depth = min(c.view.files[path] for c in main.covered)
+                base = all(path in c.bases for c in main.covered)
+                # Where the Celery block lives first, then the module most environments share:
+                # the shared base of split settings over an environment's own small section.
+                score = (main.spot.anchor_line is not None, len(move.covered), base, -depth)
                 if best is None or score > best_score:
-                    best, best_score = chosen, score
+                    best, best_score = move, score
             if best is None:
                 break
-            self.chosen.append(best)
-            self.virtual.append(best.insertion)
+            for chosen in (best.main, *best.fixes):
+                self.chosen.append(chosen)
+                self.virtual.append(chosen.insertion)
+                self._note_unknown_imports(chosen, setting)
             self._refresh_views()
             lacking = [c for c in lacking if c not in best.covered]
-            self._note_unknown_imports(best, setting)
         for context in lacking:
             message = (
                 f"no place found where `{naming.insert_name(setting.name, setting.old_name)}`"
@@ -322,20 +370,84 @@ class _Planner:
         naming: Naming,
         lacking: list[_Context],
         conf_given: set[int],
-    ) -> _Chosen | None:
+        *,
+        fixes_allowed: bool = True,
+    ) -> _Move | None:
         spot = family_spot(self.index.get(path), naming)
         name = naming.insert_name(setting.name, setting.old_name)
         for text in self._texts(path, setting, naming, lacking):
             insertion = Insertion(path, spot.offset, name, text)
-            covered = self._check(insertion, setting, lacking, conf_given)
-            if covered:
-                return _Chosen(insertion, spot, setting.rule, tuple(covered))
+            checked = self._check(insertion, setting, lacking, conf_given)
+            if checked is None or not checked[0] or (checked[1] and not fixes_allowed):
+                continue
+            covered, wronged = checked
+            fixes = self._fixes(insertion, wronged, setting, naming, lacking, conf_given)
+            if fixes is not None:
+                main = _Chosen(insertion, spot, setting.rule, tuple(covered))
+                return _Move(main, fixes, tuple(wronged))
         return None
+
+    def _fixes(
+        self,
+        insertion: Insertion,
+        wronged: list[_Context],
+        setting: WantedSetting,
+        naming: Naming,
+        lacking: list[_Context],
+        conf_given: set[int],
+    ) -> tuple[_Chosen, ...] | None:
+        """Lines giving each environment `insertion` reaches with another retry value its own.
+
+        A shared base says `..._ON_STARTUP = True` for every environment; one whose
+        broker_connection_retry is False gets `..._ON_STARTUP = False` in its own module, after
+        the base's. None when one of them has no such place: then the base is no place either.
+        """
+        fixes: list[_Chosen] = []
+        saved = self.virtual
+        self.virtual = [*saved, insertion]
+        try:
+            # Modules others import first: the line in test.py serves ci.py importing it.
+            importers = {c.leaf: sum(c.leaf in o.view.files for o in wronged) for c in wronged}
+            for context in sorted(wronged, key=lambda c: -importers[c.leaf]):
+                if fixes and self._served(context, setting):
+                    continue  # the fix of a module it imports gives it its value already
+                move = self._try(
+                    context.leaf, setting, naming, [context], conf_given, fixes_allowed=False
+                )
+                if move is None:
+                    return None
+                fixes.append(move.main)
+                self.virtual.append(move.main.insertion)
+            # A fix also reaches the modules importing its own: each still gets its own value.
+            planned = {insertion, *(fix.insertion for fix in fixes)}
+            for context in lacking if fixes else ():
+                reached = any(i.path in context.view.files for i in planned)
+                if reached and not self._served(context, setting):
+                    return None
+        finally:
+            self.virtual = saved
+        return tuple(fixes)
+
+    def _served(self, context: _Context, setting: WantedSetting) -> bool:
+        """Whether the planned lines give `context` the value it needs, on every run."""
+        after = self.timeline.run(context.leaf, self.virtual)
+        binding = effective(after.namespace, context.naming, setting.name, setting.old_name)
+        return (
+            binding is not None
+            and binding.line == 0
+            and binding.certain
+            and binding.value == self._target(context, setting)
+        )
 
     def _texts(
         self, path: str, setting: WantedSetting, naming: Naming, lacking: list[_Context]
     ) -> list[str]:
-        """Values worth trying at `path`: the literal, or (CF201) the name of the retry setting."""
+        """Values worth trying at `path`: the literal, or (CF201) the project's retry value.
+
+        For CF201: the value every environment reached agrees on; else the module's own retry
+        value (a shared base mirrors its own, environments that differ get theirs after it);
+        else a reference to the name of the retry setting.
+        """
         if not setting.mirrors:
             return [setting.value]
         reached = [c for c in lacking if path in c.view.files]
@@ -344,11 +456,26 @@ class _Planner:
         literals = {t.literal for t in targets if t is not None}
         if len(targets) == 1 and len(literals) == 1 and None not in literals:
             texts.append(literals.pop() or setting.value)
+        own = self._own_retry(path, setting, naming)
+        if own is not None and own not in texts:
+            texts.append(own)
         for context in reached:
             binding = self._retry(context, setting)
             if binding is not None and binding.name not in texts:
                 texts.append(binding.name)
         return texts
+
+    def _own_retry(self, path: str, setting: WantedSetting, naming: Naming) -> str | None:
+        """The retry value module `path` holds when run alone: a literal, or its name."""
+        assert setting.mirrors is not None
+        old_name = setting.mirrors_old_name or setting.mirrors.upper()
+        namespace = self.timeline.run(path, self.virtual).namespace
+        binding = effective(namespace, naming, setting.mirrors, old_name)
+        if binding is None:
+            return setting.value
+        if not binding.certain:
+            return None
+        return binding.value.literal or binding.name
 
     def _check(
         self,
@@ -356,33 +483,40 @@ class _Planner:
         setting: WantedSetting,
         lacking: list[_Context],
         conf_given: set[int],
-    ) -> list[_Context]:
-        """The lacking contexts `insertion` serves; empty when it would change any other."""
+    ) -> tuple[list[_Context], list[_Context]] | None:
+        """The lacking contexts `insertion` serves, and those it gives another retry value.
+
+        None when it would change any other context, or reach a lacking one uncertainly.
+        """
         covered: list[_Context] = []
+        wronged: list[_Context] = []
         for context in self.contexts:
             if insertion.path not in context.view.files or id(context.app) in conf_given:
                 continue
             after = self.timeline.run(context.leaf, [*self.virtual, insertion])
             if insertion in after.broken_insertions:
-                return []
+                return None
             args = (context.naming, setting.name, setting.old_name)
             before_binding = effective(context.view.namespace, *args)
             after_binding = effective(after.namespace, *args)
             if context in lacking:
                 if after_binding is None or after_binding.source != insertion.text:
-                    return []
+                    return None
                 if after_binding.line != 0 or after_binding.path != insertion.path:
-                    return []
+                    return None
                 if not after_binding.certain:  # a conditionally included or imported file
-                    return []
+                    return None
                 if setting.mirrors and after_binding.value != self._target(context, setting):
-                    return []
-                covered.append(context)
+                    if context.leaf == insertion.path:
+                        return None
+                    wronged.append(context)  # right only if its own module says otherwise
+                else:
+                    covered.append(context)
             elif before_binding != after_binding and (
                 before_binding is not None or id(context) in self.held
             ):
-                return []  # it would override a value the project (or a plan) sets
-        return covered
+                return None  # it would override a value the project (or a plan) sets
+        return covered, wronged
 
     def _retry(self, context: _Context, setting: WantedSetting) -> Binding | None:
         assert setting.mirrors is not None
@@ -453,6 +587,18 @@ class _Planner:
     # -- edits ----------------------------------------------------------------------------
 
     def _render(self) -> list[Edit]:
+        edits = self._render_lines()
+        for plan in self.conf_plans.values():
+            edits.extend(self._render_conf(plan))
+        self._verify(edits)
+        return edits
+
+    def _render_lines(self) -> list[Edit]:
+        if not self.chosen:
+            return []
+        # libcst takes a fifth of a second to import: only a module that changes needs it.
+        from celeryfix.pysettings.layout import ModuleLayout
+
         edits: list[Edit] = []
         layouts: dict[str, ModuleLayout] = {}
         for chosen in self.chosen:
@@ -463,9 +609,6 @@ class _Planner:
                 layout = layouts[insertion.path] = ModuleLayout(source)
             offset, text = layout.line(chosen.spot, source, insertion.name, insertion.text)
             edits.append(Edit(insertion.path, offset, offset, text, chosen.rule))
-        for plan in self.conf_plans.values():
-            edits.extend(self._render_conf(plan))
-        self._verify(edits)
         return edits
 
     def _render_conf(self, plan: _ConfPlan) -> list[Edit]:

@@ -2,15 +2,16 @@
 
 A settings module is a timeline of top-level statements: assignments bind names, `from x import *`
 copies the final names of another module of the repository, and django-split-settings'
-`include(...)` runs other files inside the same namespace. Replaying that timeline (no code
-is run) tells which settings a module holds, which value wins, and what an inserted line would
-hold and change; planned insertions are replayed with it, so a plan is checked before it is made.
+`include(...)` runs other files inside the same namespace; a literal `__all__` limits what a star
+import copies, as in Python. Replaying that timeline (no code is run) tells which settings a
+module holds, which value wins, and what an inserted line would hold and change; planned
+insertions are replayed with it, so a plan is checked before it is made.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from celeryfix.pysettings.modules import ModuleResolver, folder_of
@@ -88,7 +89,48 @@ class _Include:
     conditional: bool
 
 
-_Event = _Bind | _Star | _Include
+@dataclass(frozen=True)
+class _Exports:
+    """`__all__ = [...]` (or `+= [...]`); `names` None when not a literal list of strings."""
+
+    order: int
+    names: tuple[str, ...] | None
+    extend: bool
+    conditional: bool
+
+
+_Event = _Bind | _Star | _Include | _Exports
+
+
+@dataclass(frozen=True)
+class StarImport:
+    """`from <module of the repository> import *`, run on every run of the importing file."""
+
+    order: int  # offset of the top-level statement holding it
+    target: str
+
+
+@dataclass
+class _Module:
+    """A module's namespace while it is replayed, and what `from it import *` copies."""
+
+    names: dict[str, Binding] = field(default_factory=dict)
+    exports: tuple[str, ...] | None = None  # its `__all__`, when a literal
+    exports_unknown: bool = False  # `__all__` computed or set conditionally
+
+    def exported(self) -> tuple[list[str], bool]:
+        """The names a star import copies, and whether each may be left out (unknown)."""
+        if self.exports is not None and not self.exports_unknown:
+            return [name for name in self.exports if name in self.names], False
+        return [name for name in self.names if not name.startswith("_")], self.exports_unknown
+
+    def set_exports(self, event: _Exports, conditional: bool) -> None:
+        if event.names is None or conditional or (event.extend and self.exports is None):
+            self.exports_unknown = True
+        elif event.extend:
+            self.exports = (*(self.exports or ()), *event.names)
+        else:
+            self.exports, self.exports_unknown = event.names, False
 
 
 @dataclass
@@ -130,6 +172,20 @@ class Timeline:
         """The final names of module `leaf`, with `insertions` in place."""
         return _Run(self, insertions).module(leaf)
 
+    def star_imports(self, path: str) -> list[StarImport]:
+        """The repository modules `path` star-imports on every run (not in an `if`), in order."""
+        return [
+            StarImport(event.order, event.target)
+            for event in self.events(path)
+            if isinstance(event, _Star) and event.target is not None and not event.conditional
+        ]
+
+    def first_binding(self, path: str, accept: Callable[[str], bool]) -> int | None:
+        """The offset of the first top-level statement of `path` binding a name `accept`s."""
+        return next(
+            (e.order for e in self.events(path) if isinstance(e, _Bind) and accept(e.name)), None
+        )
+
 
 class _Run:
     """One replay: Python's module cache (a module runs once), and the insertions to apply."""
@@ -139,31 +195,25 @@ class _Run:
         self._insertions: dict[str, list[Insertion]] = {}
         for insertion in sorted(insertions, key=lambda i: i.offset):
             self._insertions.setdefault(insertion.path, []).append(insertion)
-        self._modules: dict[str, dict[str, Binding]] = {}
+        self._modules: dict[str, _Module] = {}
         self._view = LeafView({})
 
     def module(self, path: str) -> LeafView:
-        self._view.namespace = self._module(path, 0)
+        self._view.namespace = self._module(path, 0).names
         return self._view
 
-    def _module(self, path: str, depth: int) -> dict[str, Binding]:
+    def _module(self, path: str, depth: int) -> _Module:
         if path in self._modules:  # done, or a circular import still running: what it has
             return self._modules[path]
-        namespace: dict[str, Binding] = {}
-        self._modules[path] = namespace
-        self._file(path, namespace, depth, set(), conditional=False)
-        return namespace
+        module = self._modules[path] = _Module()
+        self._file(path, module, depth, set(), conditional=False)
+        return module
 
     def _file(
-        self,
-        path: str,
-        namespace: dict[str, Binding],
-        depth: int,
-        included: set[str],
-        *,
-        conditional: bool,
+        self, path: str, module: _Module, depth: int, included: set[str], *, conditional: bool
     ) -> None:
         view = self._view
+        namespace = module.names
         view.files[path] = min(depth, view.files.get(path, depth))
         pending = list(self._insertions.get(path, ()))
         for event in self._timeline.events(path):
@@ -172,20 +222,25 @@ class _Run:
             maybe = conditional or event.conditional
             if isinstance(event, _Bind):
                 _bind(namespace, event, path, maybe)
+            elif isinstance(event, _Exports):
+                module.set_exports(event, maybe)
             elif isinstance(event, _Star):
                 if event.unknown is not None:
                     if event.unknown not in view.unknown_imports:
                         view.unknown_imports.append(event.unknown)
                 elif event.target is not None:
                     star = (path, event.order)
-                    for name, binding in self._module(event.target, depth + 1).items():
-                        if not name.startswith("_"):
-                            namespace[name] = _copied(binding, namespace.get(name), maybe, star)
+                    source = self._module(event.target, depth + 1)
+                    names, unsure = source.exported()
+                    for name in names:
+                        binding = source.names[name]
+                        previous = namespace.get(name)
+                        namespace[name] = _copied(binding, previous, maybe or unsure, star)
             else:
                 for file in event.files:
                     if file not in included:
                         included.add(file)
-                        self._file(file, namespace, depth + 1, included, conditional=maybe)
+                        self._file(file, module, depth + 1, included, conditional=maybe)
         for insertion in pending:
             self._insert(insertion, namespace, conditional)
 
@@ -227,6 +282,38 @@ def _copied(
     return Binding(binding.name, value, certain, binding.path, binding.line, binding.source)
 
 
+def _exports(node: ast.stmt, order: int, conditional: bool) -> _Exports | None:
+    """What statement `node` does to `__all__`, if anything."""
+    value: ast.expr | None = None
+    extend = False
+    if isinstance(node, ast.Assign) and any(_is_all(t) for t in node.targets):
+        value = node.value if len(node.targets) == 1 else None
+    elif isinstance(node, ast.AnnAssign) and _is_all(node.target):
+        value = node.value
+    elif isinstance(node, ast.AugAssign) and _is_all(node.target):
+        value = node.value if isinstance(node.op, ast.Add) else None
+        extend = True
+    elif not (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and _is_all(node.value.func.value)
+    ):  # __all__.append(...), __all__.extend(...): not followed
+        return None
+    names: list[str] | None = None
+    if isinstance(value, ast.List | ast.Tuple):
+        names = [
+            e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+        if len(names) != len(value.elts):
+            names = None
+    return _Exports(order, None if names is None else tuple(names), extend, conditional)
+
+
+def _is_all(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "__all__"
+
+
 class _FileReader:
     """Turns one file's top-level statements into timeline events."""
 
@@ -242,6 +329,9 @@ class _FileReader:
             yield from self._statement(statement, order, conditional=False)
 
     def _statement(self, node: ast.stmt, order: int, *, conditional: bool) -> Iterator[_Event]:
+        exports = _exports(node, order, conditional)
+        if exports is not None:
+            yield exports
         if isinstance(node, ast.Assign):
             value = self._value(node.value)
             for target in node.targets:

@@ -36,8 +36,10 @@ in Django settings read without a namespace, `broker_connection_retry_on_startup
 config module, a keyword of `app.conf.update(...)`. The value is the project's own
 `broker_connection_retry` (default `True`): a project that sets it to `False` gets `False`, one
 that computes it gets a reference to the same name. The line goes right after the last Celery
-setting of the module (the shared base of split settings), else at the end, in the module's
-style; no other byte moves.
+setting of the module (the shared base of split settings, so that every environment built on it
+sees it, also those no file names), else at the end, in the module's style; no other byte moves.
+An environment whose `broker_connection_retry` differs from the base's gets its own value in its
+own module, after the base's.
 
 ## What it leaves alone (and reports)
 A setting given already in any accepted form (namespaced, old name, lower case, `conf.update`,

@@ -30,8 +30,9 @@ It adds the setting where the Celery app really reads it, under the name that so
 namespace decides the prefix), `CELERYD_HIJACK_ROOT_LOGGER` in Django settings read without a
 namespace (Django exposes only upper-case names, so Celery reads the old names there),
 `worker_hijack_root_logger` in a plain config module, a keyword of `app.conf.update(...)`. The
-line goes right after the last Celery setting of the module (the shared base of split settings),
-else at the end, in the module's style; no other byte moves.
+line goes right after the last Celery setting of the module (the shared base of split settings,
+so that every environment built on it sees it), else at the end, in the module's style; no other
+byte moves.
 
 ## What it leaves alone (and reports)
 A setting given already in any accepted form (namespaced, old name, lower case, `conf.update`,

@@ -29,8 +29,9 @@ It adds the setting where the Celery app really reads it, under the name that so
 `CELERY_WORKER_LOG_COLOR` in Django settings read with `namespace="CELERY"` (`TASKS_...` for
 `namespace="TASKS"`), `CELERYD_LOG_COLOR` in Django settings read without a namespace,
 `worker_log_color` in a plain config module, a keyword of `app.conf.update(...)`. The line goes
-right after the last Celery setting of the module (the shared base of split settings), else at
-the end, in the module's style; no other byte moves.
+right after the last Celery setting of the module (the shared base of split settings, so that
+every environment built on it sees it), else at the end, in the module's style; no other byte
+moves.
 
 ## What it leaves alone (and reports)
 A setting given already in any accepted form (namespaced, old name, lower case, `conf.update`,

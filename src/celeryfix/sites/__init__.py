@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 class SitePlan:
     edits: list[Edit] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    app_names: list[str] = field(default_factory=list)  # -A values seen: settings hints
 
 
 SitePlanner = Callable[["RepoContext", "Options"], SitePlan]
