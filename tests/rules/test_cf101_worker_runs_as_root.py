@@ -425,3 +425,28 @@ def test_template_sibling_is_ignored(tmp_path: Path) -> None:
         {"docker-compose.yml": base.replace("worker", f"worker {F}")},
     )
     assert not result.notes
+
+
+def test_extends_is_fixed_where_the_command_is_written_and_reported(tmp_path: Path) -> None:
+    common = "services:\n  worker-base:\n    image: app\n    command: celery -A p worker\n"
+    compose = (
+        "services:\n  worker:\n    extends:\n      file: common.yml\n      service: worker-base\n"
+    )
+    result = check_transformed(
+        tmp_path,
+        {
+            "docker-compose.yml": compose,
+            "deploy/common.yml": common,
+            "docker-compose.common.yml": common,
+        },
+        {"docker-compose.common.yml": common.replace("worker\n", f"worker {F}\n")},
+    )
+    assert "runs the command of service `worker-base` of common.yml (extends)" in reasons(result)
+
+
+def test_include_of_a_file_celeryfix_does_not_read_is_reported(tmp_path: Path) -> None:
+    compose = "include:\n  - celery/workers.yml\nservices:\n  web:\n    image: app\n    command: celery -A p flower\n"
+    result = check_noop(
+        tmp_path, {"docker-compose.yml": compose, "celery/workers.yml": "services: {}\n"}
+    )
+    assert "`include: celery/workers.yml` is not read" in reasons(result)

@@ -14,12 +14,13 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from celeryfix.compose.argv import node_tokens
 from celeryfix.compose.document import (
     ComposeSyntaxError,
     compose_documents,
+    get,
     looks_like_template,
     scalar,
 )
@@ -291,13 +292,63 @@ def plan_compose(
             parsed.append(relpath)  # read for `user:`, and for the scripts its services run
     outcomes: list[_Outcome] = []
     for relpath in parsed:
+        _report_includes(repo, relpath, plan)
         for service in repo.services(relpath):
+            _report_extends(service, plan)
             outcomes.extend(
                 _plan_service(repo, files[relpath], service, options, fileless_scheduler, plan)
             )
             _hints(service, plan)
     _settle(outcomes, plan)
     return plan
+
+
+def _report_includes(repo: _Repository, relpath: str, plan: ComposePlan) -> None:
+    """`include:` pulls in other compose files: each is fixed where it is written, if celeryfix
+    reads it (it does when its name is a compose file name)."""
+    for document in repo.parse(relpath):
+        include = get(document, "include")
+        entries = include.value if isinstance(include, SequenceNode) else []
+        for entry in entries:
+            path = scalar(entry) or scalar(get(entry, "path"))
+            if (
+                path
+                and posixpath.normpath(posixpath.join(posixpath.dirname(relpath), path))
+                not in repo.files
+            ):
+                plan.notes.append(
+                    Note(
+                        relpath,
+                        int(entry.start_mark.line) + 1,
+                        "CF101",
+                        NoteKind.INFO,
+                        f"`include: {path}` is not read (not a compose file name in this repository): check its workers by hand",
+                    )
+                )
+
+
+def _report_extends(service: ComposeService, plan: ComposePlan) -> None:
+    """A service that `extends:` another and sets no command runs the other's: it is fixed where
+    that command is written (when celeryfix reads that file), with this service's user unknown."""
+    extends = service.value("extends")
+    if (
+        extends is None
+        or service.value("command") is not None
+        or service.value("entrypoint") is not None
+    ):
+        return
+    base = scalar(extends) or scalar(get(extends, "service"))
+    source = scalar(get(extends, "file")) if isinstance(extends, MappingNode) else None
+    where = f"service `{base}`" + (f" of {source}" if source else "")
+    plan.notes.append(
+        Note(
+            service.file,
+            service.line,
+            "CF101",
+            NoteKind.INFO,
+            f"service `{service.name}` runs the command of {where} (extends): it is fixed where it is written; if `{service.name}` runs as another user than `{base}`, check it by hand",
+        )
+    )
 
 
 def _parse_other(repo: _Repository, relpath: str, plan: ComposePlan) -> bool:
