@@ -507,9 +507,19 @@ def _fallback(argv: list[str], index: int, tool: str) -> Finding | _Stop:
     return _Stop(index)
 
 
-def _shell(argv: list[str], index: int, drops: str | None) -> _Step:
-    """`sh [options] -c SCRIPT [name [args...]]` (also -ec, -lc, -xc, -o pipefail -c ...)."""
-    position, reads_string = index + 1, False
+@dataclass(frozen=True)
+class ShellOptions:
+    """What the options of `sh [options] ...` say: where the operands start, and whether the
+    first operand is a script string (-c) or the script comes from stdin (-s)."""
+
+    operands: int  # index of the first operand
+    reads_string: bool
+    reads_stdin: bool
+
+
+def shell_options(argv: Sequence[str], index: int) -> ShellOptions:
+    """Read the options of the shell at argv[index] (`-ec`, `-o pipefail`, `--rcfile F`, `--`)."""
+    position, reads_string, reads_stdin = index + 1, False, False
     while position < len(argv):
         arg = argv[position]
         if arg == "--":
@@ -520,9 +530,17 @@ def _shell(argv: list[str], index: int, drops: str | None) -> _Step:
         elif arg[:1] in "-+" and len(arg) > 1:
             letters = arg[1:]
             reads_string = reads_string or (arg[0] == "-" and "c" in letters)
+            reads_stdin = reads_stdin or (arg[0] == "-" and "s" in letters)
             position += 1 + letters.count("o") + letters.count("O")  # -o NAME, -euo pipefail
         else:
             break
+    return ShellOptions(position, reads_string, reads_stdin)
+
+
+def _shell(argv: list[str], index: int, drops: str | None) -> _Step:
+    """`sh [options] -c SCRIPT [name [args...]]` (also -ec, -lc, -xc, -o pipefail -c ...)."""
+    options = shell_options(argv, index)
+    position, reads_string = options.operands, options.reads_string
     if reads_string and position < len(argv):
         return NestedScript(position, "script", drops)
     return _Stop(index)

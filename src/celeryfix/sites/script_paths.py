@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from celeryfix.invocations import CeleryInvocation, NestedScript, analyze_argv
+from celeryfix.invocations import CeleryInvocation, NestedScript, analyze_argv, shell_options
 from celeryfix.shellwords import parse_script
 from celeryfix.sites.image_files import PATH_FOLDERS, ImageFiles
 
@@ -105,18 +105,7 @@ def _program_at(argv: list[str], index: int) -> str | None:
 
 def _shell_operand(argv: list[str], index: int) -> int | None:
     """The index of the script file of `sh [options] FILE [args]` (None for -c, -s, stdin)."""
-    position = index + 1
-    while position < len(argv):
-        arg = argv[position]
-        if arg == "--":
-            position += 1
-            break
-        if arg.startswith("--"):
-            position += 2 if arg in ("--rcfile", "--init-file") else 1
-        elif arg[:1] in "-+" and len(arg) > 1:
-            if arg[0] == "-" and ("c" in arg or "s" in arg):
-                return None
-            position += 1 + arg.count("o") + arg.count("O")
-        else:
-            break
-    return position if position < len(argv) else None
+    options = shell_options(argv, index)
+    if options.reads_string or options.reads_stdin or options.operands >= len(argv):
+        return None
+    return options.operands
