@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY_TREES := src tests $(wildcard bench fuzz)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format bench fuzz system clean
+.PHONY: demo test test-fast lint format bench bench-quick fuzz system clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
+
+# The whole pipeline under a fuzzer (atheris where it installs, else hypothesis); see fuzz/README.md.
+FUZZ_RUNS ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/fuzz_pipeline.py --runs $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
