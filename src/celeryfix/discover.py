@@ -190,13 +190,14 @@ def walk(root: Path, exclude: Sequence[str] = ()) -> Iterator[str]:
     stack: list[tuple[Path, str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [(root, "", [])]
     while stack:
         folder, relfolder, specs = stack.pop()
-        spec = _gitignore(folder)
-        if spec is not None:
-            specs = [*specs, (relfolder, spec)]
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
             continue  # unreadable folder: nothing of it can be planned, so nothing is written
+        if any(entry.name == ".gitignore" for entry in entries):  # no open() per folder
+            spec = _gitignore(folder)
+            if spec is not None:
+                specs = [*specs, (relfolder, spec)]
         subfolders = []
         for entry in entries:
             relpath = f"{relfolder}/{entry.name}" if relfolder else entry.name
