@@ -27,6 +27,15 @@ def file_diff(change: FileChange) -> str:
     return unified_diff(change.relpath, bom + change.file.text, bom + change.new_text)
 
 
+def encoded_diff(change: FileChange) -> bytes:
+    """The file's diff as `git diff` writes it: the ---/+++ lines name the file as the file
+    system does (a name that is not UTF-8 keeps its bytes), every other line is in the file's
+    own encoding, so the context of a latin-1 module matches its bytes for `git apply`."""
+    diff = file_diff(change)
+    cut = diff.find("\n", diff.find("\n") + 1) + 1  # after the ---/+++ lines
+    return diff[:cut].encode("utf-8", "surrogateescape") + diff[cut:].encode(change.file.encoding)
+
+
 def change_lines(results: Sequence[RepoResult], verb: str) -> list[str]:
     """`<verb> path (CF101, CF201)` for every changed file."""
     return [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -116,6 +118,40 @@ def _print(lines: Sequence[str], stream: TextIO) -> None:
         print(line, file=stream)
 
 
+def _emit(stream: TextIO, data: bytes) -> None:
+    """Bytes to a text stream, through its buffer when it has one (a real stdout): file names
+    and contents go out as they are, whatever the stream's encoding and error handler (a
+    strict UTF-8 stdout cannot print a file name that is not UTF-8)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(data.decode("utf-8", "surrogateescape"))
+        return
+    stream.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _print_out(lines: Sequence[str], stream: TextIO) -> None:
+    """Lines for stdout: file names keep their bytes (see _emit)."""
+    _emit(stream, "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape"))
+
+
+@contextlib.contextmanager
+def _lenient(stream: TextIO) -> Iterator[TextIO]:
+    """`stream`, or a UTF-8 view of its buffer that writes a file name's own bytes."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        yield stream
+        return
+    stream.flush()
+    view = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+    try:
+        yield view
+    finally:
+        view.flush()
+        view.detach()  # the buffer stays open: it is the caller's stdout
+
+
 def run(request: Request) -> int:
     """Carry out the request; return the exit code."""
     results = _plan_all(request)
@@ -127,7 +163,7 @@ def run(request: Request) -> int:
     elif request.mode is Mode.DRY_RUN or (request.mode is Mode.WRITE and request.show_diff):
         _print_diffs(results, request.color, out)
     elif request.mode is Mode.CHECK:
-        _print(report.change_lines(results, "would fix"), out)
+        _print_out(report.change_lines(results, "would fix"), out)
     if not request.quiet:
         if request.mode is Mode.WRITE and not request.as_json:
             _print(report.change_lines(results, "fixed"), err)
@@ -147,10 +183,11 @@ def run(request: Request) -> int:
 
 
 def _print_diffs(results: Sequence[RepoResult], color: bool, out: TextIO) -> None:
-    diffs = [report.file_diff(change) for result in results for change in result.changes]
+    changes = [change for result in results for change in result.changes]
     if not color:
-        out.write("".join(diffs))
+        _emit(out, b"".join(report.encoded_diff(change) for change in changes))
         return
     from celeryfix.colordiff import print_colored
 
-    print_colored("".join(diffs), out)
+    with _lenient(out) as stream:
+        print_colored("".join(report.file_diff(change) for change in changes), stream)

@@ -9,6 +9,7 @@ an anchored command is edited once, where it is written. Lookups honour merge ke
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 from ruamel.yaml import YAML
@@ -41,15 +42,52 @@ def compose_documents(text: str) -> list[Node]:
     if len(text) > MAX_COMPOSE_BYTES:
         raise ComposeSyntaxError(1, f"file too large for a compose file ({len(text)} characters)")
     try:
-        return [node for node in YAML(typ="rt").compose_all(text) if node is not None]
+        # ruamel warns on stderr about anchors defined twice (valid YAML: the later one wins);
+        # the user hears about a file from celeryfix, in one line, or not at all.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            documents = [node for node in YAML(typ="rt").compose_all(text) if node is not None]
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise ComposeSyntaxError(line, str(error.problem or error).strip()) from None
+        # One line: the problem, else the context (str(error) adds the marked source lines).
+        said = (error.problem or error.context or str(error)).strip().splitlines()
+        raise ComposeSyntaxError(line, said[0] if said else "not YAML") from None
     except YAMLError as error:
         raise ComposeSyntaxError(1, str(error).strip().splitlines()[0]) from None
     except RecursionError:
         raise ComposeSyntaxError(1, "nesting too deep") from None
+    for document in documents:
+        _check_unique_keys(document)
+    return documents
+
+
+def _check_unique_keys(root: Node) -> None:
+    """A key written twice in one mapping is an error, as compose says: which one would run?
+
+    Iterative, and each node once (an alias is the very node of its anchor), so deep or
+    bomb-like documents cost nothing more here.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            lines: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, ScalarNode):
+                    name, line = (str(key.tag), str(key.value)), key.start_mark.line + 1
+                    if name in lines:
+                        raise ComposeSyntaxError(
+                            line, f"mapping key {name[1]!r} already defined at line {lines[name]}"
+                        )
+                    lines[name] = line
+                stack += [key, value]
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
 
 
 def is_reset(node: Node | None) -> bool:
