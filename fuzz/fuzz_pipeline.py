@@ -120,17 +120,7 @@ class PipelineFailure(AssertionError):
 # Open bugs, each with a saved input in regressions/ (an xfail test in
 # tests/safety/test_fuzz_short.py): inputs that hit them are let through, so that a run finds
 # new bugs instead of these again. `--strict` reports them too. Remove an entry with its fix.
-KNOWN_OPEN: tuple[tuple[str, str], ...] = (
-    # A command compose itself rejects (unterminated quote, stray parenthesis): the planner's
-    # ShellSyntaxError escapes as a traceback (regressions/compose-unterminated-quote, ...).
-    ("ShellSyntaxError", "compose rejects"),
-    # `sh -c "celery ... "info`: the flags are spliced after the closing quote, outside the
-    # script, and the second run fails (regressions/sh-c-script-closed-before-its-last-word).
-    ("PipelineFailure", "the fixed repository fails"),
-    # A form feed at the start of a line of a settings module: pysettings/layout.py asserts
-    # (regressions/settings-form-feed-before-a-statement).
-    ("AssertionError", "libcst and ast disagree"),
-)
+KNOWN_OPEN: tuple[tuple[str, str], ...] = ()
 
 
 def is_known(error: BaseException) -> bool:

@@ -6,7 +6,9 @@ and cannot be read or parsed makes the whole repository an error, and nothing of
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +54,30 @@ class RepoResult:
     only: str | None = None  # when the user named a file: only that file may change
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024  # far above any config or settings file celeryfix reads
+
+
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes: never through a symlink, never a FIFO or device (which could
+    block or never end), never more than MAX_FILE_BYTES."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(0, "not a regular file")
+        if status.st_size > MAX_FILE_BYTES:
+            raise OSError(0, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            return stream.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(descriptor)
+
+
 def read_file(root: Path, relpath: str, *, python: bool = False) -> TextFile:
     path = root / relpath
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path)
     except OSError as error:
         raise RepositoryError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
@@ -106,10 +128,20 @@ def plan_repository(root: Path, options: Options, label: str | None = None) -> R
     result = RepoResult(root, label or str(root))
     try:
         _plan(root, options, result)
-    except (RepositoryError, ConfigError, ComposeError, EditConflict, VerificationError) as error:
-        result.changes, result.error = [], str(error)
-    except SettingsSyntaxError as error:
-        result.changes, result.error = [], str(error)
+    except (RepositoryError, ConfigError) as error:
+        result.changes, result.error = [], str(error)  # these name the full path already
+    except (ComposeError, EditConflict, VerificationError, SettingsSyntaxError) as error:
+        result.changes, result.error = [], f"{result.label}: {error}"
+    except RecursionError:
+        result.changes, result.error = [], f"{result.label}: a file nests too deeply to be read"
+    except MemoryError:
+        result.changes, result.error = [], f"{result.label}: a file is too large to be read"
+    except Exception as error:  # a bug must cost one repository one line, never a bulk run
+        kind = type(error).__name__
+        result.changes, result.error = (
+            [],
+            f"{result.label}: internal error ({kind}: {error}); nothing written, please report it",
+        )
     return result
 
 
@@ -180,14 +212,20 @@ def verify(file: TextFile, new_text: str, edits: list[Edit]) -> None:
         raise RepositoryError(
             f"{file.path}: does not survive decoding and encoding unchanged; left alone"
         )
-    if file.relpath.endswith(".py"):
-        verify_python(file.relpath, file.text, new_text, edits)
-    elif is_compose_name(file.relpath.rsplit("/", 1)[-1]):
-        verify_yaml(file.relpath, file.text, new_text, edits)
-    elif is_dockerfile_name(file.relpath.rsplit("/", 1)[-1]) or any(
-        "CF103" in edit.rule.split("+") for edit in edits
-    ):
-        verify_shell(file.relpath, file.text, new_text, edits)
+    rules = "+".join(sorted({rule for edit in edits for rule in edit.rule.split("+")}))
+    try:
+        if file.relpath.endswith(".py"):
+            verify_python(file.relpath, file.text, new_text, edits)
+        elif is_compose_name(file.relpath.rsplit("/", 1)[-1]):
+            verify_yaml(file.relpath, file.text, new_text, edits)
+        elif is_dockerfile_name(file.relpath.rsplit("/", 1)[-1]) or any(
+            "CF103" in edit.rule.split("+") for edit in edits
+        ):
+            verify_shell(file.relpath, file.text, new_text, edits)
+    except VerificationError as error:
+        raise VerificationError(
+            f"{error} (rule {rules}; internal check, nothing written)"
+        ) from None
 
 
 def _wanted_settings(options: Options) -> list[WantedSetting]:

@@ -46,6 +46,10 @@ def _strip(value: str, options: set[str]) -> str:
     return value
 
 
+def _without(sequence: SequenceNode, options: set[str]) -> list[Node]:
+    return [i for i in sequence.value if not (isinstance(i, ScalarNode) and _text(i) in options)]
+
+
 def _same_node(old: Node, new: Node, options: set[str], seen: set[tuple[int, int]]) -> bool:
     if (id(old), id(new)) in seen:
         return True
@@ -56,15 +60,16 @@ def _same_node(old: Node, new: Node, options: set[str], seen: set[tuple[int, int
         assert isinstance(new, ScalarNode)
         if old.style != new.style:
             return False
-        return _text(old) == _text(new) or (_strip(_text(new), options) == _text(old) != _text(new))
+        return _text(old) == _text(new) or (
+            _strip(_text(new), options) == _strip(_text(old), options) != _text(new)
+        )
     if isinstance(old, SequenceNode):
-        kept = [
-            item
-            for item in new.value
-            if not (isinstance(item, ScalarNode) and _text(item) in options)
-        ]
-        return len(kept) == len(old.value) and all(
-            _same_node(a, b, options, seen) for a, b in zip(old.value, kept, strict=True)
+        assert isinstance(new, SequenceNode)
+        # Options already in the old list (a fixed service beside one being fixed) are taken
+        # out of both sides, like the added ones.
+        old_items, new_items = _without(old, options), _without(new, options)
+        return len(old_items) == len(new_items) and all(
+            _same_node(a, b, options, seen) for a, b in zip(old_items, new_items, strict=True)
         )
     if isinstance(old, MappingNode):
         return len(old.value) == len(new.value) and all(

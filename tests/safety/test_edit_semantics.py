@@ -102,13 +102,6 @@ CONCATENATED = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='when the sh -c script word goes on after its quotes (`"..."info`, `a\\ b`, '
-    "`'a'\\ b`), the flags are spliced after its last character, outside the script: sh gets "
-    "them as $0 and $1 and celery never sees them, and verify passes it (compose planner / "
-    "flag_edits.py: insert inside the quotes, or skip with a note)",
-)
 @pytest.mark.parametrize("command", [c[1] for c in CONCATENATED], ids=[c[0] for c in CONCATENATED])
 def test_the_flags_reach_celery_from_a_concatenated_script_word(
     tmp_path: Path, command: str

@@ -605,13 +605,6 @@ def compose_building(folder: str) -> Setup:
     return make
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.read_file reads any path a compose file names (a build's Dockerfile, a start "
-    "script) with Path.read_bytes: a FIFO there blocks forever, and a symlink to /dev/zero eats "
-    "all memory (MemoryError traceback). It should open without following links or blocking "
-    "(O_NOFOLLOW|O_NONBLOCK), read only regular files, and bound the size (bug in engine.py)",
-)
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_a_dockerfile_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
     def dockerfile(root: Path, outside: Path) -> None:
@@ -626,12 +619,6 @@ def test_a_dockerfile_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> N
     assert "Traceback" not in ran.stderr and ran.code in (0, 2), ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a settings module with 1000 nested lambdas (valid Python) ends in a RecursionError "
-    "traceback from libcst's code generation in pysettings/layout.py; the engine should turn "
-    "RecursionError (and MemoryError) into one error line (bug in pysettings / engine.py)",
-)
 def test_deeply_nested_but_valid_settings_module(tmp_path: Path) -> None:
     def settings(root: Path, outside: Path) -> None:
         (root / "proj/settings.py").write_text(SETTINGS + "X = " + "lambda: " * 1000 + "1\n")

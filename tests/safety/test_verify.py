@@ -334,13 +334,6 @@ def test_an_edit_one_character_early_is_caught(
     check_caught(tmp_path, capsys, monkeypatch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errors from the compose and settings planners and the verify step name the file "
-    "relative to its repository (`docker-compose.yml: ...`), so in a bulk run the line does "
-    "not say which repository failed (engine.py: qualify RepositoryError/ComposeError/"
-    "SettingsSyntaxError/VerificationError/EditConflict messages with the root)",
-)
 def test_the_error_names_the_repository(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -359,11 +352,6 @@ def test_a_wrong_settings_edit_is_caught_and_nothing_is_written(
     assert "proj/settings.py" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the verify messages name the file but not the rule whose edit failed (verify.py / "
-    "engine.verify)",
-)
 @pytest.mark.parametrize(
     ("planner", "change", "rule"),
     [

@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -27,9 +27,10 @@ from celeryfix.compose.document import (
 from celeryfix.compose.services import ComposeService, non_root_user, services_of
 from celeryfix.config import Options
 from celeryfix.dockerfile import base_image, final_entrypoint, final_user
+from celeryfix.edits import apply_edits
 from celeryfix.flag_edits import flag_edit
 from celeryfix.invocations import is_unknown_variable
-from celeryfix.launch import Wrapped, find_invocations
+from celeryfix.launch import Found, Wrapped, find_invocations
 from celeryfix.models import Edit, Note, NoteKind
 from celeryfix.privilege_drop import (
     FlagPlan,
@@ -38,6 +39,7 @@ from celeryfix.privilege_drop import (
     concerned_rules,
     plan_flags,
 )
+from celeryfix.shellwords import ShellSyntaxError
 from celeryfix.textfile import TextFile
 from celeryfix.tokens import ArgvToken
 
@@ -179,9 +181,17 @@ def _image_wrapper(repo: _Repository, service: ComposeService) -> str | None:
 
 
 def _service_tokens(file: TextFile, service: ComposeService) -> list[ArgvToken]:
-    return node_tokens(file.text, service.value("entrypoint")) + node_tokens(
-        file.text, service.value("command")
-    )
+    tokens = []
+    for key in ("entrypoint", "command"):
+        try:
+            tokens += node_tokens(file.text, service.value(key))
+        except ShellSyntaxError as error:
+            raise ComposeError(
+                file.relpath,
+                service.line,
+                f"service `{service.name}`: invalid command line string in `{key}:` ({error})",
+            ) from None
+    return tokens
 
 
 def _plan_service(
@@ -300,7 +310,73 @@ def plan_compose(
             )
             _hints(service, plan)
     _settle(outcomes, plan)
+    _keep_edits_that_do_what_they_say(repo, plan)
     return plan
+
+
+_ADDED = re.compile(r"--(uid|gid|schedule|schedule-filename)=\S+")
+
+
+def _invocation_words(file: TextFile, services: list[ComposeService]) -> list[tuple[str, ...]]:
+    """The Celery invocations written in the file, once each (an anchored command shared by
+    several services is written once), as the words a shell would pass to Celery."""
+    words: dict[tuple[int, int], tuple[str, ...]] = {}
+    for service in services:
+        for index, found in enumerate(find_invocations(_service_tokens(file, service))):
+            if isinstance(found, Found):
+                tokens = found.tokens[found.invocation.program_index :]
+                words.setdefault((tokens[0].offset, index), tuple(t.value for t in tokens))
+    return list(words.values())
+
+
+def _flags_gained(old: tuple[str, ...], new: tuple[str, ...]) -> int:
+    """How many added options `new` has over `old` in one run; -1 when it differs otherwise."""
+    added = len(new) - len(old)
+    if added == 0:
+        return 0 if old == new else -1
+    for end in range(len(old) + 1) if added > 0 else ():
+        if new[:end] == old[:end] and new[end + added :] == old[end:]:
+            return added if all(_ADDED.fullmatch(w) for w in new[end : end + added]) else -1
+    return -1
+
+
+def _keep_edits_that_do_what_they_say(repo: _Repository, plan: ComposePlan) -> None:
+    """Re-read each edited compose file as compose and a shell would: every Celery invocation
+    must be the old one plus the added options, else the file's edits are dropped (a quote or
+    escape in the command put them where Celery would not see them)."""
+    by_file: dict[str, list[Edit]] = defaultdict(list)
+    for edit in plan.edits:
+        by_file[edit.path].append(edit)
+    for relpath, edits in by_file.items():
+        old_file = repo.files[relpath]
+        new_text = apply_edits(old_file.text, edits)
+        new_file = replace(old_file, text=new_text)
+        try:
+            new_services = [
+                s for doc in compose_documents(new_text) for s in services_of(relpath, doc)
+            ]
+            old_words = _invocation_words(old_file, repo.services(relpath))
+            new_words = _invocation_words(new_file, new_services)
+            gained = [
+                _flags_gained(old, new) for old, new in zip(old_words, new_words, strict=True)
+            ]
+            planned = sum(len(_ADDED.findall(edit.text)) for edit in edits)
+            # Every planned option must reach a Celery invocation: one that lands outside
+            # the `sh -c` script (after a closing quote) reaches no invocation at all.
+            sound = len(old_words) == len(new_words) and -1 not in gained and sum(gained) == planned
+        except (ComposeSyntaxError, ComposeError):
+            sound = False
+        if not sound:
+            plan.edits = [edit for edit in plan.edits if edit.path != relpath]
+            plan.notes.append(
+                Note(
+                    relpath,
+                    _line_of(old_file.text, edits[0].start),
+                    edits[0].rule.split("+")[0],
+                    NoteKind.SKIP,
+                    "the command's quoting does not let celeryfix add the options where Celery would see them: left alone; add them by hand",
+                )
+            )
 
 
 def _report_includes(repo: _Repository, relpath: str, plan: ComposePlan) -> None:
