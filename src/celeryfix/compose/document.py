@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -38,7 +39,20 @@ def looks_like_template(text: str) -> bool:
 
 
 def compose_documents(text: str) -> list[Node]:
-    """The root node of every document of `text` (empty documents left out)."""
+    """The root node of every document of `text` (empty documents left out).
+
+    Composed once per text: the planner, its re-read of the edited text and the verify step
+    share the node graphs (which nobody mutates).
+    """
+    return list(_compose_cached(text))
+
+
+@lru_cache(maxsize=64)
+def _compose_cached(text: str) -> tuple[Node, ...]:
+    return tuple(_compose(text))
+
+
+def _compose(text: str) -> list[Node]:
     if len(text) > MAX_COMPOSE_BYTES:
         raise ComposeSyntaxError(1, f"file too large for a compose file ({len(text)} characters)")
     try:
@@ -46,7 +60,7 @@ def compose_documents(text: str) -> list[Node]:
         # the user hears about a file from celeryfix, in one line, or not at all.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            documents = [node for node in YAML(typ="rt").compose_all(text) if node is not None]
+            documents = [node for node in YAML(typ="safe", pure=True).compose_all(text) if node is not None]
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
