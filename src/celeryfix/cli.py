@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from celeryfix import __version__
-from celeryfix.config import ConfigError, check_account_or_path
+from celeryfix.config import ConfigError, check_account_or_path, enabled_rules
 from celeryfix.rules import all_rules, rule_by_id
 from celeryfix.run import EXIT_ERROR, Mode, Request, run
 
@@ -134,6 +134,10 @@ def apply(
                 check_account_or_path(key, value, f"--{key}")
             except ConfigError as error:
                 raise UsageProblem(str(error)) from None
+    try:
+        enabled_rules(select or [], ignore or [])  # an unknown rule: one line, not one per repo
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
     mode = Mode.DRY_RUN if dry_run else Mode.CHECK if check else Mode.WRITE
     request = Request(
         paths=tuple(paths or ["."]),
