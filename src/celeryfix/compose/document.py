@@ -60,7 +60,9 @@ def _compose(text: str) -> list[Node]:
         # the user hears about a file from celeryfix, in one line, or not at all.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            documents = [node for node in YAML(typ="safe", pure=True).compose_all(text) if node is not None]
+            documents = [
+                node for node in YAML(typ="safe", pure=True).compose_all(text) if node is not None
+            ]
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
