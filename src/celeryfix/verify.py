@@ -12,6 +12,7 @@ A mismatch is an internal error: nothing of the repository is written.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 from collections.abc import Iterable
@@ -113,21 +114,21 @@ def inserted_names(edits: Iterable[Edit]) -> set[str]:
     }
 
 
-class _StripNames(ast.NodeTransformer):
-    """Remove assignments and keyword arguments of the given names, wherever they stand."""
+def assigns_only(node: ast.AST, names: set[str]) -> bool:
+    """An assignment (plain or annotated) whose targets are all names of `names`."""
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign):
+        targets = [node.target]
+    return bool(targets) and all(isinstance(t, ast.Name) and t.id in names for t in targets)
+
+
+class _StripArguments(ast.NodeTransformer):
+    """Remove keyword arguments and dict entries of the given names, wherever they stand."""
 
     def __init__(self, names: set[str]) -> None:
         self.names = names
-
-    def _assigns_only_names(self, node: ast.AST) -> bool:
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, ast.AnnAssign):
-            targets = [node.target]
-        return bool(targets) and all(
-            isinstance(t, ast.Name) and t.id in self.names for t in targets
-        )
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         if isinstance(node, ast.Dict):  # conf.update({"name": value, ...})
@@ -143,8 +144,7 @@ class _StripNames(ast.NodeTransformer):
                 kept = [
                     item
                     for item in value
-                    if not self._assigns_only_names(item)
-                    and not (isinstance(item, ast.keyword) and item.arg in self.names)
+                    if not (isinstance(item, ast.keyword) and item.arg in self.names)
                 ]
                 setattr(node, field, [self.visit(i) if isinstance(i, ast.AST) else i for i in kept])
             elif isinstance(value, ast.AST):
@@ -152,28 +152,43 @@ class _StripNames(ast.NodeTransformer):
         return node
 
 
-def _stripped(source: str, names: set[str]) -> str:
-    tree = _StripNames(names).visit(ast.parse(source))
-    return ast.dump(tree)
+def _without_arguments(statement: ast.stmt, names: set[str]) -> str:
+    """The statement with keyword arguments and dict entries of `names` taken out."""
+    return ast.dump(_StripArguments(names).visit(copy.deepcopy(statement)))
 
 
 def verify_python(path: str, old: str, new: str, edits: Iterable[Edit]) -> None:
-    """The new module's AST is the old one plus assignments to the inserted names only."""
+    """The new module is the old one, statement for statement, plus top-level assignments to
+    the inserted names, and `conf.update(...)` calls that gained arguments of those names."""
     names = inserted_names(edits)
     try:
-        new_dump = _stripped(new, names)
+        new_body = ast.parse(new).body
     except SyntaxError as error:
         raise VerificationError(
             f"{path}: the fixed file would not be valid Python ({error.msg})"
         ) from None
     try:
-        old_dump = _stripped(old, names)
+        old_body = ast.parse(old).body
     except SyntaxError:
         return  # the planner read it with its own parser; nothing to compare against
-    if new_dump != old_dump:
-        raise VerificationError(
-            f"{path}: the fixed module differs from the original in more than the inserted settings"
-        )
+    index = 0
+    for statement in new_body:
+        if index < len(old_body) and ast.dump(old_body[index]) == ast.dump(statement):
+            index += 1
+        elif assigns_only(statement, names):
+            continue  # an inserted setting
+        elif index < len(old_body) and _without_arguments(
+            old_body[index], names
+        ) == _without_arguments(statement, names):
+            index += 1  # conf.update(...) gained the settings as arguments
+        else:
+            break
+    else:
+        if index == len(old_body):
+            return
+    raise VerificationError(
+        f"{path}: the fixed module differs from the original in more than the inserted settings"
+    )
 
 
 def _shell_commands(path: str, text: str) -> list[tuple[bool, list[str]]]:

@@ -214,12 +214,6 @@ PY_WRONG_PLACES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_python removes every assignment of an inserted name, anywhere and in both "
-    "texts, so an existing assignment changed or removed, or one inserted into a function "
-    "body, passes (bug in verify.py)",
-)
 @pytest.mark.parametrize(
     ("new", "edits"), [c[1:] for c in PY_WRONG_PLACES], ids=[c[0] for c in PY_WRONG_PLACES]
 )
