@@ -24,26 +24,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-# The folders celeryfix's walk skips by name (src/celeryfix/discover.py, SKIPPED_FOLDERS).
-PRUNED = frozenset(
-    [
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        "__pycache__",
-        "site-packages",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        "build",
-        "dist",
-    ]
-)
+from celeryfix.discover import SKIPPED_FOLDERS
+
+# The folders celeryfix's walk skips by name: the naive baseline prunes the same ones.
+PRUNED = SKIPPED_FOLDERS
 
 
 def _lines(path: Path) -> list[str]:
