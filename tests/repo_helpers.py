@@ -46,3 +46,16 @@ def check_noop(root: Path, files: dict[str, str | bytes], **cli: Any) -> RepoRes
 
 def reasons(result: RepoResult) -> str:
     return "\n".join(note.message for note in result.notes)
+
+
+def check_left_alone(
+    root: Path, files: dict[str, str | bytes], rule: str, reason: str | None, **cli: Any
+) -> RepoResult:
+    """Planning `files` changes nothing, and says why: `reason` is in a note, or (None) the
+    rule reports nothing at all."""
+    result = check_noop(root, files, **cli)
+    if reason is None:
+        assert not [note for note in result.notes if note.rule == rule]
+    else:
+        assert reason in reasons(result)
+    return result

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from repo_helpers import check_noop, check_transformed, reasons
+from repo_helpers import check_left_alone, check_noop, check_transformed
 
 F = "--uid=nobody --gid=nogroup"
 S = "--schedule=/tmp/celerybeat-schedule"
@@ -270,11 +270,7 @@ LEFT_ALONE: list[tuple[str, dict[str, str], str | None]] = [
     ("files", "reason"), [c[1:] for c in LEFT_ALONE], ids=[c[0] for c in LEFT_ALONE]
 )
 def test_left_alone(tmp_path: Path, files: dict[str, str], reason: str | None) -> None:
-    result = check_noop(tmp_path, files)
-    if reason is None:
-        assert not [n for n in result.notes if n.rule == "CF104"]
-    else:
-        assert reason in reasons(result)
+    check_left_alone(tmp_path, files, "CF104", reason)
 
 
 def test_cmd_run_by_a_non_root_service_without_a_command(tmp_path: Path) -> None:

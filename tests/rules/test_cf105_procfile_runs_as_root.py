@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from oracles.celery_cli import parse_with_celery
 from oracles.compose_loader import celery_argvs
-from repo_helpers import check_noop, check_transformed, reasons
+from repo_helpers import check_left_alone, check_noop, check_transformed, reasons
 from ruamel.yaml import YAML
 
 from celeryfix.rules.cf105_procfile_runs_as_root import RULE
@@ -273,11 +273,7 @@ LEFT_ALONE: list[tuple[str, dict[str, str], str | None]] = [
 def test_left_alone_when_selected(
     tmp_path: Path, files: dict[str, str], reason: str | None
 ) -> None:
-    result = check_noop(tmp_path, dict(files), **SELECT)
-    if reason is None:
-        assert not [n for n in result.notes if n.rule == "CF105"]
-    else:
-        assert reason in reasons(result)
+    check_left_alone(tmp_path, dict(files), "CF105", reason, **SELECT)
 
 
 # --- oracles -----------------------------------------------------------------------------------

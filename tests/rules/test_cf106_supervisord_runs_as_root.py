@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from oracles.compose_loader import celery_argvs
-from repo_helpers import check_noop, check_transformed, reasons
+from repo_helpers import check_left_alone, check_noop, check_transformed
 from rules.test_cf105_procfile_runs_as_root import check_celery_sees_only_the_flags
 
 from celeryfix.rules.cf106_supervisord_runs_as_root import RULE
@@ -167,11 +167,7 @@ LEFT_ALONE = [
     ("text", "reason"), [c[1:] for c in LEFT_ALONE], ids=[c[0] for c in LEFT_ALONE]
 )
 def test_left_alone(tmp_path: Path, text: str, reason: str | None) -> None:
-    result = check_noop(tmp_path, {PATH: text})
-    if reason is None:
-        assert not [n for n in result.notes if n.rule == "CF106"]
-    else:
-        assert reason in reasons(result)
+    check_left_alone(tmp_path, {PATH: text}, "CF106", reason)
 
 
 def test_not_a_supervisord_file(tmp_path: Path) -> None:
